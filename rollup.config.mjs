@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs'
+import typescript from '@rollup/plugin-typescript'
+import terser from '@rollup/plugin-terser'
+import replace from '@rollup/plugin-replace'
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'))
+const stamp = () => replace({ preventAssignment: true, values: { __VERSION__: JSON.stringify(version) } })
+const ts = (declarations) =>
+  typescript({
+    tsconfig: './tsconfig.build.json',
+    declaration: declarations,
+    declarationDir: declarations ? 'dist' : undefined,
+    outDir: 'dist',
+  })
+
+// analytics-next is a peer dependency imported as types only: nothing of it may be bundled.
+const external = (id) => id.startsWith('@segment/') || id.startsWith('node:')
+
+export default [
+  {
+    input: { index: 'src/index.ts', relay: 'src/relay/index.ts', 'relay-cli': 'src/relay/cli.ts' },
+    external,
+    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+    plugins: [stamp(), ts(true)],
+  },
+  {
+    input: 'src/iife.ts',
+    external,
+    output: { file: 'dist/selligent.iife.min.js', format: 'iife', sourcemap: true },
+    plugins: [stamp(), ts(false), terser({ ecma: 2020, module: false, compress: { passes: 2 } })],
+  },
+]

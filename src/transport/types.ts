@@ -1,0 +1,70 @@
+/** HTTP methods SMC's load and segment endpoints use. */
+export type HttpMethod = 'POST' | 'DELETE'
+
+/**
+ * Where rows go. Rows whose targets have the same `method`, `path` and `query` are coalesced
+ * into one request body.
+ */
+export interface Target {
+  /** HTTP method of the request. */
+  readonly method: HttpMethod
+  /** Path below the base URL, starting with `/`, its segments already URI-encoded. */
+  readonly path: string
+  /** Query string without the leading `?`, already encoded. */
+  readonly query: string
+}
+
+/** One row of a load body: every cell a string. */
+export type Row = readonly string[]
+
+/** What happened to rows, reported to the transport's owner. */
+export interface DeliveryReport {
+  /** `sent`: accepted by the server. `dropped`: permanently failed, will not be retried. */
+  readonly type: 'sent' | 'dropped'
+  /** The target the rows were sent to. */
+  readonly target: Target
+  /** The ids the rows were pushed with. */
+  readonly ids: readonly string[]
+  /** Why the rows were dropped. */
+  readonly reason?: Error
+}
+
+/** Counters of what the transport has done since it was created. */
+export interface TransportStats {
+  /** Rows waiting to be sent now. */
+  queued: number
+  /** Rows the server accepted. */
+  sent: number
+  /** Requests sent. */
+  requests: number
+  /** Rows sent again after a retryable failure. */
+  retried: number
+  /** Rows given up on, by reason (`rejected`, `invalid`, `attempts`, `overflow`, …). */
+  dropped: Record<string, number>
+}
+
+/** Resolved options of a transport; every field has been defaulted by its owner. */
+export interface TransportOptions {
+  /** Base URL the target paths are appended to. */
+  readonly baseUrl: string
+  /** Headers of every request (credentials in direct mode, `Content-Type`). */
+  readonly headers: Readonly<Record<string, string>>
+  /** Rows per request at most; a target holding this many is flushed at once. */
+  readonly batchSize: number
+  /** Milliseconds a row may wait for others before its target is flushed. */
+  readonly flushInterval: number
+  /** Called for every delivery outcome. */
+  readonly onReport: (report: DeliveryReport) => void
+  /** Logs each request and response to the console. */
+  readonly debug: boolean
+}
+
+/** Queues rows per target and delivers them. */
+export interface Transport {
+  /** Queue a row for a target; `id` names it in reports (the event's `messageId`). */
+  push(target: Target, row: Row, id: string): void
+  /** Send everything queued now; resolves when those requests have settled. */
+  flush(): Promise<void>
+  /** Live counters. */
+  readonly stats: Readonly<TransportStats>
+}

@@ -1,0 +1,101 @@
+// A stand-in relay for the browser tests: records every request under /rec/{ns}/… and answers
+// from a per-namespace script of responses, so tests assert on what really went over the wire.
+// Control endpoints (all JSON):
+//   GET  /__rec/{ns}/log               → recorded requests [{method, path, query, headers, body, contentType, at}]
+//   POST /__rec/{ns}/script            ← [{status, headers?, body?, delayMs?, times?}] answers to use in order;
+//                                        the last entry repeats. Default: 200 Succeeded with counts.
+//   POST /__rec/{ns}/reset             → forget log and script
+const state = new Map()
+
+function ns(name) {
+  let s = state.get(name)
+  if (!s) {
+    s = { log: [], script: [] }
+    state.set(name, s)
+  }
+  return s
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+function succeeded(rows) {
+  return {
+    result_code: 'Succeeded',
+    errors: null,
+    number_of_inserted_records: rows,
+    number_of_updated_records: 0,
+    number_of_failed_records: 0,
+    number_of_duplicate_records: 0,
+    number_of_records_not_found: 0,
+    number_of_deleted_records: 0,
+    invalid_records: [],
+  }
+}
+
+function nextAnswer(s) {
+  const head = s.script[0]
+  if (!head) return undefined
+  if (s.script.length > 1) {
+    if (head.times && head.times > 1) head.times--
+    else s.script.shift()
+  }
+  return head
+}
+
+export async function recorder(ctx, next) {
+  const control = /^\/__rec\/([^/]+)\/(log|script|reset)$/.exec(ctx.path)
+  if (control) {
+    const s = ns(control[1])
+    if (control[2] === 'log') ctx.body = s.log
+    else {
+      if (control[2] === 'reset') state.delete(control[1])
+      else s.script = JSON.parse(await readBody(ctx.req))
+      ctx.body = {}
+    }
+    return
+  }
+  const rec = /^\/rec\/([^/]+)(\/.*)$/.exec(ctx.path)
+  if (!rec) return next()
+  const s = ns(rec[1])
+  const headers = { ...ctx.request.headers }
+  if (ctx.method === 'OPTIONS') {
+    ctx.status = 204
+    ctx.set('Access-Control-Allow-Origin', '*')
+    ctx.set('Access-Control-Allow-Methods', 'POST, DELETE')
+    ctx.set('Access-Control-Allow-Headers', '*')
+    return
+  }
+  const text = await readBody(ctx.req)
+  let body
+  try {
+    body = JSON.parse(text)
+  } catch {
+    body = text
+  }
+  s.log.push({
+    method: ctx.method,
+    path: rec[2],
+    query: Object.fromEntries(new URLSearchParams(ctx.querystring)),
+    rawQuery: ctx.querystring,
+    headers,
+    contentType: headers['content-type'] ?? '',
+    body,
+    at: Date.now(),
+  })
+  const answer = nextAnswer(s)
+  if (answer?.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs))
+  if (answer?.destroy) {
+    ctx.req.socket.destroy()
+    return
+  }
+  ctx.status = answer?.status ?? 200
+  for (const [k, v] of Object.entries(answer?.headers ?? {})) ctx.set(k, v)
+  ctx.body = answer?.body ?? succeeded(Array.isArray(body) ? body.length : 0)
+}

@@ -1,0 +1,39 @@
+import { chromeLauncher } from '@web/test-runner-chrome'
+import { esbuildPlugin } from '@web/dev-server-esbuild'
+import { recorder } from './test/server/recorder.mjs'
+
+const executablePath = process.env.CHROME_PATH || '/usr/bin/chromium'
+
+export default {
+  files: ['test/browser/**/*.test.ts'],
+  nodeResolve: true,
+  concurrency: 1,
+  testsFinishTimeout: 300_000,
+  middleware: [recorder],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2020' })],
+  browsers: [
+    chromeLauncher({
+      launchOptions: {
+        executablePath,
+        args: [
+          '--no-sandbox',
+          '--headless=new',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
+      },
+    }),
+  ],
+  // analytics-next's ESM build imports CommonJS the dev server cannot serve; its UMD build can.
+  testRunnerHtml: (testFramework) => `<!doctype html>
+<html>
+  <head><meta charset="utf-8" /><title>selligent tests</title></head>
+  <body>
+    <script src="/node_modules/@segment/analytics-next/dist/umd/index.js"></script>
+    <script type="module" src="${testFramework}"></script>
+  </body>
+</html>`,
+}
