@@ -1,6 +1,9 @@
 import { chromeLauncher } from '@web/test-runner-chrome'
 import { esbuildPlugin } from '@web/dev-server-esbuild'
 import { recorder } from './test/server/recorder.mjs'
+import { readFileSync } from 'node:fs'
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'))
 
 const executablePath = process.env.CHROME_PATH || '/usr/bin/chromium'
 
@@ -10,7 +13,7 @@ export default {
   concurrency: 1,
   testsFinishTimeout: 300_000,
   middleware: [recorder],
-  plugins: [esbuildPlugin({ ts: true, target: 'es2020' })],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2020', define: { __VERSION__: JSON.stringify(version) } })],
   browsers: [
     chromeLauncher({
       launchOptions: {

@@ -53,6 +53,17 @@ export interface TransportOptions {
   readonly batchSize: number
   /** Milliseconds a row may wait for others before its target is flushed. */
   readonly flushInterval: number
+  /** Rows kept queued at most; past it the oldest are dropped (reason `overflow`). */
+  readonly maxQueueRows: number
+  /** Bytes of queued row JSON kept at most; past it the oldest are dropped (reason `overflow`). */
+  readonly maxQueueBytes: number
+  /** Tries per row before it is dropped (reason `attempts`). */
+  readonly maxAttempts: number
+  /**
+   * localStorage key the queue persists under (one per organization + data list), or `undefined`
+   * to keep the queue in memory only.
+   */
+  readonly storageKey: string | undefined
   /** Called for every delivery outcome. */
   readonly onReport: (report: DeliveryReport) => void
   /** Logs each request and response to the console. */

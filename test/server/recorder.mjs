@@ -5,6 +5,7 @@
 //   POST /__rec/{ns}/script            ← [{status, headers?, body?, delayMs?, times?}] answers to use in order;
 //                                        the last entry repeats. Default: 200 Succeeded with counts.
 //   POST /__rec/{ns}/reset             → forget log and script
+// Direct-mode requests ({smcAdminUrl}/Portal/Api/…) are recorded under the namespace "direct".
 const state = new Map()
 
 function ns(name) {
@@ -61,9 +62,9 @@ export async function recorder(ctx, next) {
     }
     return
   }
-  const rec = /^\/rec\/([^/]+)(\/.*)$/.exec(ctx.path)
+  const rec = /^\/rec\/([^/]+)(\/.*)$/.exec(ctx.path) ?? /^\/Portal\/Api()(\/.*)$/.exec(ctx.path)
   if (!rec) return next()
-  const s = ns(rec[1])
+  const s = ns(rec[1] || 'direct')
   const headers = { ...ctx.request.headers }
   if (ctx.method === 'OPTIONS') {
     ctx.status = 204

@@ -1,0 +1,2 @@
+/** The package version, stamped in by the build. */
+declare const __VERSION__: string

@@ -1,0 +1,53 @@
+import type { StandardColumn } from './columns.js'
+
+/**
+ * Settings of {@link selligentPlugin}: the ten settings of Segment's Selligent Marketing Cloud
+ * destination (same keys) plus browser-only delivery tuning.
+ */
+export interface SelligentSettings {
+  /** SMC organization name (shown top-right in SMC). Required. */
+  organization: string
+  /** `track` event names to send; exact, case-sensitive. Required (may be empty). */
+  allowedEvents: readonly string[]
+  /** Api name of the data list that receives event rows. Default `segment_events`. */
+  eventsDataListApiName?: string
+  /** Send `alias` calls. Default `false`. */
+  sendAliasEvents?: boolean
+  /** Send `group` calls (static segment add/remove). Default `false`. */
+  sendGroupEvents?: boolean
+  /** Send `page` calls. Default `false`. */
+  sendPageEvents?: boolean
+  /** Send `screen` calls. Default `false`. */
+  sendScreenEvents?: boolean
+  /**
+   * Base URL of a relay that holds the SMC credentials (relative like `/smc`, or absolute). It
+   * stands in for `{smcAdminUrl}/Portal/Api`. With it, `smcAdminUrl`, `apiKey` and `apiSecret`
+   * are ignored and never sent.
+   */
+  proxyUrl?: string
+  /** Direct mode: the SMC admin URL, `https://{company}.slgnt.us`. */
+  smcAdminUrl?: string
+  /** Direct mode: service-account key. */
+  apiKey?: string
+  /** Direct mode: service-account secret — visible to every visitor of the page. */
+  apiSecret?: string
+  /**
+   * Rename a standard event column (`{ PROPERTIES: 'PROPS' }`) or drop it (`{ CONTEXT: null }`).
+   * `EVENT_ID` can be renamed, not dropped.
+   */
+  columns?: Partial<Record<StandardColumn, string | null>>
+  /** Rows per request at most. Default `100`. */
+  batchSize?: number
+  /** Milliseconds a row waits for others before it is sent. Default `1000`. */
+  flushInterval?: number
+  /** Rows kept queued at most; past it the oldest are dropped. Default `5000`. */
+  maxQueueRows?: number
+  /** Bytes of queued rows kept at most; past it the oldest are dropped. Default `1000000`. */
+  maxQueueBytes?: number
+  /** Tries per row before it is dropped with an error. Default `10`. */
+  maxAttempts?: number
+  /** Keep the queue in `localStorage` so rows survive reloads and crashes. Default `true`. */
+  persist?: boolean
+  /** Log every request, response and skipped call to the console. Default `false`. */
+  debug?: boolean
+}

@@ -1,0 +1,191 @@
+import type { Analytics, Context, Plugin } from '@segment/analytics-next'
+import { createTransport } from '../transport/createTransport.js'
+import type { DeliveryReport, Row, Target, Transport, TransportStats } from '../transport/types.js'
+import { version } from '../version.js'
+import { resolveSettings, type ResolvedSettings } from './resolveSettings.js'
+import type { SelligentSettings } from './SelligentSettings.js'
+import { SettingsError } from './SettingsError.js'
+import { toEventRow, type AliasIds } from './toEventRow.js'
+import { toSegmentRequest } from './toSegmentRequest.js'
+
+/** The plugin's name; the integrations object switches it off under this key. */
+export const PLUGIN_NAME = 'Selligent Marketing Cloud'
+
+/** The analytics-next destination plugin {@link selligentPlugin} returns. */
+export interface SelligentPlugin extends Plugin {
+  /** Delivery counters: queued, sent, requests, retried, dropped by reason. */
+  readonly stats: Readonly<TransportStats>
+  /** Sends everything queued now; resolves when those requests have settled. */
+  flush(): Promise<void>
+}
+
+const EMPTY_STATS: TransportStats = { queued: 0, sent: 0, requests: 0, retried: 0, dropped: {} }
+const warned = new Set<string>()
+
+/** Each warning once per page, however many plugins are created. */
+function warnOnce(message: string): void {
+  if (warned.has(message)) return
+  warned.add(message)
+  console.warn(`[${PLUGIN_NAME}] ${message}`)
+}
+
+/** Whether the integrations object leaves the plugin on (analytics.js semantics). */
+function isEnabled(integrations: Record<string, unknown> | undefined): boolean {
+  const own = integrations?.[PLUGIN_NAME]
+  return own === undefined ? integrations?.All !== false : own !== false
+}
+
+function isWanted(ctx: Context, settings: ResolvedSettings): boolean {
+  const { event } = ctx
+  if (!isEnabled(event.integrations)) return false
+  switch (event.type) {
+    case 'identify':
+      return true
+    case 'track':
+      return event.event !== undefined && settings.allowedEvents.has(event.event)
+    case 'alias':
+    case 'group':
+    case 'page':
+    case 'screen':
+      return settings.send[event.type]
+    default:
+      return false
+  }
+}
+
+/**
+ * An analytics-next destination that sends identify / track / page / screen / alias / group calls
+ * to Selligent Marketing Cloud, filtered by `settings` (design §2–§3).
+ *
+ * @example analytics.register(selligentPlugin({ organization: 'acme', allowedEvents: ['Order Completed'], proxyUrl: '/smc' }))
+ */
+export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
+  const { settings, problems, warnings } = resolveSettings(input)
+  warnings.forEach(warnOnce)
+  let transport: Transport | undefined
+  let analytics: Analytics | undefined
+  // Calls made before load() has finished wait here, bounded like the queue they will join.
+  let held: (readonly [Context, AliasIds | undefined])[] = []
+  // Once a user is identified, analytics-next overwrites an alias event's userId with the old id
+  // (design §3): such aliases wait for its `alias` emitter, which alone still knows the new id.
+  // It fires right after the destinations ran, in call order, with the `from` the call gave; an
+  // emit whose `from` differs belongs to an alias this plugin did not see. The cap bounds lost emits.
+  const aliases: Context[] = []
+  // Contexts of this page's queued rows, so a failure can be reported on the call that made it.
+  const contexts = new Map<string, Context>()
+
+  function report({ type, ids, reason, target }: DeliveryReport): void {
+    let anonymous = false
+    for (const id of ids) {
+      const ctx = contexts.get(id)
+      contexts.delete(id)
+      if (type === 'sent') continue
+      if (!ctx) anonymous = true
+      ctx?.setFailedDelivery({ reason })
+      ctx?.log('error', `${PLUGIN_NAME}: delivery failed`, { reason, target })
+      if (ctx) analytics?.emit('error', { code: 'delivery_failure', reason, ctx })
+    }
+    // Rows restored from an earlier page have no context left to report on.
+    if (anonymous) analytics?.emit('error', { code: 'delivery_failure', reason })
+  }
+
+  function push(target: Target, row: Row, ctx: Context): void {
+    const id = ctx.event.messageId ?? ctx.id
+    contexts.set(id, ctx)
+    transport?.push(target, row, id)
+  }
+
+  function deliver(resolved: ResolvedSettings, ctx: Context, alias?: AliasIds): void {
+    if (!transport) {
+      if (held.push([ctx, alias]) > resolved.maxQueueRows) held.shift()
+      return
+    }
+    const { event } = ctx
+    if (event.type !== 'group') {
+      push(eventsTarget(resolved), toEventRow(event, resolved.columns, ctx.id, alias), ctx)
+      return
+    }
+    const request = toSegmentRequest(event, resolved.organization)
+    if (request.problem === undefined) {
+      push(request.target, request.row, ctx)
+      return
+    }
+    ctx.log('warn', `${PLUGIN_NAME}: group call not sent: ${request.problem}`)
+    if (resolved.debug) console.warn(`[${PLUGIN_NAME}] group call not sent: ${request.problem}`)
+  }
+
+  // Never throws, never awaits: analytics-next awaits destination hooks before a call resolves.
+  function hook(ctx: Context): Context {
+    try {
+      if (settings && isWanted(ctx, settings)) {
+        if (ctx.event.type === 'alias' && analytics?.user().id()) {
+          if (aliases.push(ctx) > 100) deliver(settings, aliases.shift() as Context)
+        } else deliver(settings, ctx)
+      }
+    } catch (error) {
+      ctx.log('error', `${PLUGIN_NAME}: call not sent`, { error })
+    }
+    return ctx
+  }
+
+  return {
+    name: PLUGIN_NAME,
+    type: 'destination',
+    version,
+    isLoaded: () => transport !== undefined,
+    get stats() {
+      return transport?.stats ?? EMPTY_STATS
+    },
+    flush: () => transport?.flush() ?? Promise.resolve(),
+    load(_ctx, instance) {
+      if (!settings) return Promise.reject(new SettingsError(problems))
+      analytics = instance
+      instance.on('alias', (to: string, from: string | null) => {
+        const ctx = aliases[0]
+        if (!ctx || (ctx.event.previousId ?? null) !== from) return
+        aliases.shift()
+        deliver(settings, ctx, { to, from })
+      })
+      transport ??= createTransport({
+        baseUrl: settings.baseUrl,
+        headers: settings.headers,
+        batchSize: settings.batchSize,
+        flushInterval: settings.flushInterval,
+        maxQueueRows: settings.maxQueueRows,
+        maxQueueBytes: settings.maxQueueBytes,
+        maxAttempts: settings.maxAttempts,
+        storageKey: settings.persist
+          ? `selligent:${settings.organization}:${settings.eventsDataListApiName}`
+          : undefined,
+        debug: settings.debug,
+        onReport: report,
+      })
+      for (const [ctx, alias] of held) deliver(settings, ctx, alias)
+      held = []
+      return Promise.resolve()
+    },
+    identify: hook,
+    track: hook,
+    page: hook,
+    screen: hook,
+    alias: hook,
+    group: hook,
+  }
+}
+
+const targets = new WeakMap<ResolvedSettings, Target>()
+
+/** The events data list's load target: one per settings, computed once. */
+function eventsTarget(settings: ResolvedSettings): Target {
+  let target = targets.get(settings)
+  if (!target) {
+    const names = settings.columns.map(([, name]) => name)
+    target = {
+      method: 'POST',
+      path: `/organizations/${encodeURIComponent(settings.organization)}/lists/${settings.eventsDataListApiName}/data/load`,
+      query: `keyFields=${names[0] ?? ''}&fields=${names.join(',')}`,
+    }
+    targets.set(settings, target)
+  }
+  return target
+}

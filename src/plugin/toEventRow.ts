@@ -1,0 +1,75 @@
+import type { SegmentEvent } from '@segment/analytics-next'
+import type { StandardColumn } from './columns.js'
+import { clip, MAX_STRING, toJsonText } from './toJsonText.js'
+
+/** Context keys kept in the CONTEXT cell: what SMC can segment on, not the library's internals. */
+const CONTEXT_KEYS = ['page', 'userAgent', 'locale', 'timezone', 'campaign', 'referrer'] as const
+
+/** Ids of an alias known only from analytics-next's `alias` emitter (see {@link toEventRow}). */
+export interface AliasIds {
+  readonly to: string
+  readonly from: string | null
+}
+
+/** A cell from a scalar: `""` when absent, text otherwise, clipped like every string. */
+export function cell(value: unknown): string {
+  if (value === undefined || value === null) return ''
+  try {
+    return clip(typeof value === 'string' ? value : String(value), MAX_STRING)
+  } catch {
+    return ''
+  }
+}
+
+function timestamp(value: unknown): string {
+  const time = value instanceof Date || typeof value === 'string' ? new Date(value) : undefined
+  return time && !isNaN(time.getTime()) ? time.toISOString() : ''
+}
+
+function properties(event: SegmentEvent): string {
+  if (event.type === 'identify') return toJsonText(event.traits)
+  if (event.type === 'alias') return ''
+  // screen events carry their category beside the properties; page events already copy it in.
+  return toJsonText(
+    event.category !== undefined && event.properties?.category === undefined
+      ? { ...event.properties, category: event.category }
+      : event.properties,
+  )
+}
+
+function context(event: SegmentEvent): string {
+  const source = event.context
+  if (!source) return ''
+  const picked: Record<string, unknown> = {}
+  for (const key of CONTEXT_KEYS) if (source[key] !== undefined) picked[key] = source[key]
+  return toJsonText(picked)
+}
+
+/**
+ * The event row of design §3, one cell per kept column, every cell a string. `alias` carries the
+ * ids analytics-next's emitter reported when the event itself lost them (see design §3's quirk).
+ */
+export function toEventRow(
+  event: SegmentEvent,
+  columns: readonly (readonly [StandardColumn, string])[],
+  fallbackId: string,
+  alias?: AliasIds,
+): string[] {
+  const identified = event.userId !== undefined && event.userId !== null && event.userId !== alias?.to
+  const cells: Record<StandardColumn, () => string> = {
+    EVENT_ID: () => cell(event.messageId ?? fallbackId),
+    EVENT_TYPE: () => event.type,
+    EVENT_NAME: () =>
+      cell(event.type === 'track' ? event.event : event.type === 'page' || event.type === 'screen' ? event.name : ''),
+    USER_ID: () => cell(alias ? alias.to : event.userId),
+    ANONYMOUS_ID: () => cell(event.anonymousId),
+    PREVIOUS_ID: () =>
+      event.type !== 'alias'
+        ? ''
+        : cell(alias?.from ?? event.previousId ?? (alias && identified ? event.userId : event.anonymousId)),
+    PROPERTIES: () => properties(event),
+    CONTEXT: () => context(event),
+    TIMESTAMP: () => timestamp(event.timestamp),
+  }
+  return columns.map(([column]) => cells[column]())
+}
