@@ -69,7 +69,7 @@ const isNames = (v: unknown): v is string[] =>
 
 /** How a bad value is quoted in a message; credentials are never echoed. */
 function show(value: unknown, key: string): string {
-  if (SECRET_KEYS.has(key) && typeof value === 'string') return 'a redacted string'
+  if (SECRET_KEYS.has(key)) return `a redacted ${Array.isArray(value) ? 'array' : typeof value}`
   const text = typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value))
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }
