@@ -59,7 +59,8 @@ const KNOWN = new Set<string>([
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 const SECRET_KEYS = new Set(['apiKey', 'apiSecret'])
 
-const isObject = (v: unknown): v is Input => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isObject = (v: unknown): v is Input =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
 const isText = (v: unknown): v is string => typeof v === 'string' && v.trim() !== ''
 const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean'
 const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0
@@ -95,7 +96,11 @@ export function resolveSettings(input: unknown): Resolution {
   const problems: string[] = []
   const warnings: string[] = []
   if (!isObject(input)) {
-    return { settings: undefined, problems: [`settings must be an object; got ${show(input, '')}`], warnings }
+    return {
+      settings: undefined,
+      problems: [`settings must be an object; got ${show(input, '')}`],
+      warnings,
+    }
   }
   for (const key of Object.keys(input)) {
     if (!KNOWN.has(key)) warnings.push(`unknown setting "${key}" is ignored (a typo?)`)
@@ -133,7 +138,10 @@ export function resolveSettings(input: unknown): Resolution {
   const proxyUrl = take('proxyUrl', isText, 'a non-empty URL')
   if (proxyUrl !== undefined) {
     if (proxyUrl.startsWith('/') || parseHttpsUrl(proxyUrl)) baseUrl = proxyUrl.replace(/\/+$/, '')
-    else problems.push(`"proxyUrl" must be a path like "/smc" or an https URL; got ${show(proxyUrl, '')}`)
+    else
+      problems.push(
+        `"proxyUrl" must be a path like "/smc" or an https URL; got ${show(proxyUrl, '')}`,
+      )
     for (const key of ['smcAdminUrl', 'apiKey', 'apiSecret']) {
       if (input[key] !== undefined) {
         warnings.push(

@@ -55,18 +55,29 @@ export function toEventRow(
   fallbackId: string,
   alias?: AliasIds,
 ): string[] {
-  const identified = event.userId !== undefined && event.userId !== null && event.userId !== alias?.to
+  const identified =
+    event.userId !== undefined && event.userId !== null && event.userId !== alias?.to
   const cells: Record<StandardColumn, () => string> = {
     EVENT_ID: () => cell(event.messageId ?? fallbackId),
     EVENT_TYPE: () => event.type,
     EVENT_NAME: () =>
-      cell(event.type === 'track' ? event.event : event.type === 'page' || event.type === 'screen' ? event.name : ''),
+      cell(
+        event.type === 'track'
+          ? event.event
+          : event.type === 'page' || event.type === 'screen'
+            ? event.name
+            : '',
+      ),
     USER_ID: () => cell(alias ? alias.to : event.userId),
     ANONYMOUS_ID: () => cell(event.anonymousId),
     PREVIOUS_ID: () =>
       event.type !== 'alias'
         ? ''
-        : cell(alias?.from ?? event.previousId ?? (alias && identified ? event.userId : event.anonymousId)),
+        : cell(
+            alias?.from ??
+              event.previousId ??
+              (alias && identified ? event.userId : event.anonymousId),
+          ),
     PROPERTIES: () => properties(event),
     CONTEXT: () => context(event),
     TIMESTAMP: () => timestamp(event.timestamp),

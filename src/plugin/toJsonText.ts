@@ -41,7 +41,10 @@ function plain(value: unknown, ancestors: object[]): unknown {
         if (Array.isArray(value)) return value.map((item) => plain(item, ancestors) ?? null)
         const out: Record<string, unknown> = {}
         for (const key of Object.keys(value)) {
-          const item = key === '__proto__' ? undefined : plain((value as Record<string, unknown>)[key], ancestors)
+          const item =
+            key === '__proto__'
+              ? undefined
+              : plain((value as Record<string, unknown>)[key], ancestors)
           if (item !== undefined) Object.defineProperty(out, key, { value: item, enumerable: true })
         }
         return out

@@ -15,10 +15,16 @@ export type SegmentRequest =
 export function toSegmentRequest(event: SegmentEvent, organization: string): SegmentRequest {
   const traits = (event.traits ?? {}) as Record<string, unknown>
   const method = traits.method === undefined ? 'ADD' : String(traits.method).toUpperCase()
-  const names = { groupId: event.groupId, 'traits.userlist': traits.userlist, 'traits.matchkey': traits.matchkey }
+  const names = {
+    groupId: event.groupId,
+    'traits.userlist': traits.userlist,
+    'traits.matchkey': traits.matchkey,
+  }
   for (const [name, value] of Object.entries(names)) {
-    if (value === undefined || value === null || value === '') return { problem: `${name} is missing` }
-    if (!isApiName(value)) return { problem: `${name} ${JSON.stringify(cell(value))} is not an SMC api name` }
+    if (value === undefined || value === null || value === '')
+      return { problem: `${name} is missing` }
+    if (!isApiName(value))
+      return { problem: `${name} ${JSON.stringify(cell(value))} is not an SMC api name` }
   }
   if (!event.userId) return { problem: 'userId is missing' }
   if (method !== 'ADD' && method !== 'REMOVE') {

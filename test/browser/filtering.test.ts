@@ -1,7 +1,15 @@
 import { expect } from '@esm-bundle/chai'
 import sinon from 'sinon'
 import { selligentPlugin } from '../../src/index.js'
-import { loadAnalytics, namespace, proxySettings, recorded, rowsOf, sent, setup } from './helpers.js'
+import {
+  loadAnalytics,
+  namespace,
+  proxySettings,
+  recorded,
+  rowsOf,
+  sent,
+  setup,
+} from './helpers.js'
 
 type Setup = Awaited<ReturnType<typeof setup>>
 
@@ -43,9 +51,18 @@ describe('filtering', () => {
 
   const toggles = [
     ['page', 'sendPageEvents', (s: Setup) => s.analytics.page('Home')],
-    ['screen', 'sendScreenEvents', (s: Setup) => s.analytics.screen('Home', { 'Feed Type': 'private' })],
+    [
+      'screen',
+      'sendScreenEvents',
+      (s: Setup) => s.analytics.screen('Home', { 'Feed Type': 'private' }),
+    ],
     ['alias', 'sendAliasEvents', (s: Setup) => s.analytics.alias('507f191e81')],
-    ['group', 'sendGroupEvents', (s: Setup) => s.analytics.group('SegmentToSMCStatic', { matchkey: 'MAIL', userlist: 'USERS_SEGMENT' })],
+    [
+      'group',
+      'sendGroupEvents',
+      (s: Setup) =>
+        s.analytics.group('SegmentToSMCStatic', { matchkey: 'MAIL', userlist: 'USERS_SEGMENT' }),
+    ],
   ] as const
   for (const [type, toggle, call] of toggles) {
     it(`does not send ${type} by default`, async () => {
@@ -63,7 +80,11 @@ describe('filtering', () => {
       const requests = await sent(s.ns, s.plugin)
       expect(requests.length + rowsOf(requests).length).to.be.greaterThan(2)
       const rows = rowsOf(requests)
-      expect(type === 'group' ? rows.some((row) => row[0] === 'a@example.com') : rows.some((row) => row[1] === type)).to.equal(true)
+      expect(
+        type === 'group'
+          ? rows.some((row) => row[0] === 'a@example.com')
+          : rows.some((row) => row[1] === type),
+      ).to.equal(true)
     })
   }
 
@@ -103,7 +124,11 @@ describe('filtering', () => {
 
   it('stays on with {All: false, "Selligent Marketing Cloud": true}', async () => {
     const s = await setup()
-    await s.analytics.track('Order Completed', {}, { integrations: { All: false, 'Selligent Marketing Cloud': true } })
+    await s.analytics.track(
+      'Order Completed',
+      {},
+      { integrations: { All: false, 'Selligent Marketing Cloud': true } },
+    )
     expect(await rowsAfter(s)).to.have.length(1)
   })
 })
@@ -121,6 +146,9 @@ describe('before load', () => {
     expect(await recorded(ns)).to.deep.equal([])
     await plugin.load(identify, other)
     const rows = rowsOf(await sent(ns, plugin))
-    expect(rows.map((row) => row[0])).to.deep.equal([identify.event.messageId, track.event.messageId])
+    expect(rows.map((row) => row[0])).to.deep.equal([
+      identify.event.messageId,
+      track.event.messageId,
+    ])
   })
 })

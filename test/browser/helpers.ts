@@ -33,13 +33,23 @@ export async function recorded(ns: string): Promise<Recorded[]> {
 /** Answers the recording server gives, in order; the last one repeats. */
 export async function script(
   ns: string,
-  answers: { status?: number; headers?: Record<string, string>; body?: unknown; delayMs?: number; times?: number; destroy?: boolean }[],
+  answers: {
+    status?: number
+    headers?: Record<string, string>
+    body?: unknown
+    delayMs?: number
+    times?: number
+    destroy?: boolean
+  }[],
 ): Promise<void> {
   await fetch(`/__rec/${ns}/script`, { method: 'POST', body: JSON.stringify(answers) })
 }
 
 /** Settings in proxy mode against the recording server, sending at once on flush. */
-export function proxySettings(ns: string, extra: Partial<SelligentSettings> = {}): SelligentSettings {
+export function proxySettings(
+  ns: string,
+  extra: Partial<SelligentSettings> = {},
+): SelligentSettings {
   return {
     organization: 'acme',
     allowedEvents: ['Order Completed'],
@@ -88,7 +98,10 @@ export const rowsOf = (requests: Recorded[]): string[][] =>
   requests.flatMap((request) => request.body as string[][])
 
 /** Polls until `check` holds or `timeoutMs` passes. */
-export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 3000): Promise<void> {
+export async function until(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 3000,
+): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`)

@@ -22,21 +22,35 @@ describe('values JSON cannot hold, or that are hostile', () => {
 
   it('keeps an object seen twice (not a cycle) both times', async () => {
     const price = { amount: 5 }
-    expect(await propertiesOf({ a: price, b: price })).to.deep.equal({ a: { amount: 5 }, b: { amount: 5 } })
+    expect(await propertiesOf({ a: price, b: price })).to.deep.equal({
+      a: { amount: 5 },
+      b: { amount: 5 },
+    })
   })
 
   it('writes a BigInt as its decimal string', async () => {
-    expect(await propertiesOf({ big: 12345678901234567890n })).to.deep.equal({ big: '12345678901234567890' })
+    expect(await propertiesOf({ big: 12345678901234567890n })).to.deep.equal({
+      big: '12345678901234567890',
+    })
   })
 
   it('leaves out functions, symbols and undefined (null inside arrays)', async () => {
-    expect(await propertiesOf({ f: () => 1, s: Symbol('x'), u: undefined, list: [1, undefined, () => 2] })).to.deep.equal({
+    expect(
+      await propertiesOf({
+        f: () => 1,
+        s: Symbol('x'),
+        u: undefined,
+        list: [1, undefined, () => 2],
+      }),
+    ).to.deep.equal({
       list: [1, null, null],
     })
   })
 
   it('writes a Date as its ISO string and an invalid Date as null', async () => {
-    expect(await propertiesOf({ at: new Date(Date.UTC(2026, 0, 2)), bad: new Date('nope') })).to.deep.equal({
+    expect(
+      await propertiesOf({ at: new Date(Date.UTC(2026, 0, 2)), bad: new Date('nope') }),
+    ).to.deep.equal({
       at: '2026-01-02T00:00:00.000Z',
       bad: null,
     })
@@ -62,7 +76,10 @@ describe('values JSON cannot hold, or that are hostile', () => {
   })
 
   it('drops __proto__ keys and pollutes nothing', async () => {
-    const hostile = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}') as Record<string, unknown>
+    const hostile = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}') as Record<
+      string,
+      unknown
+    >
     expect(await propertiesOf({ hostile })).to.deep.equal({ hostile: { ok: 1 } })
     expect(({} as Record<string, unknown>).polluted).to.equal(undefined)
   })
@@ -84,7 +101,9 @@ describe('values JSON cannot hold, or that are hostile', () => {
   })
 
   it('keeps a PROPERTIES cell under 16 KB, marking what it left out', async () => {
-    const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'v'.repeat(2000)]))
+    const many = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`k${i}`, 'v'.repeat(2000)]),
+    )
     const { ns, plugin, analytics } = await setup()
     await analytics.track('Order Completed', many)
     const [row] = rowsOf(await sent(ns, plugin))

@@ -5,28 +5,42 @@ import { loadAnalytics, namespace, proxySettings, rowsOf, sent, setup } from './
 
 const FIELDS =
   'EVENT_ID,EVENT_TYPE,EVENT_NAME,USER_ID,ANONYMOUS_ID,PREVIOUS_ID,PROPERTIES,CONTEXT,TIMESTAMP'
-const ALL_ON = { sendAliasEvents: true, sendGroupEvents: true, sendPageEvents: true, sendScreenEvents: true }
+const ALL_ON = {
+  sendAliasEvents: true,
+  sendGroupEvents: true,
+  sendPageEvents: true,
+  sendScreenEvents: true,
+}
 
 describe('mapping to SMC rows (design §3)', () => {
   afterEach(() => sinon.restore())
 
   it('sends identify as one event row to the events data list, cell by cell', async () => {
     const { ns, plugin, analytics } = await setup()
-    const ctx = await analytics.identify('userId123', { property1: 1, property2: 'test', property3: true })
+    const ctx = await analytics.identify('userId123', {
+      property1: 1,
+      property2: 'test',
+      property3: true,
+    })
     const [request, ...others] = await sent(ns, plugin)
     expect(others).to.deep.equal([])
     expect(request?.method).to.equal('POST')
     expect(request?.path).to.equal('/organizations/acme/lists/segment_events/data/load')
     expect(request?.query).to.deep.equal({ keyFields: 'EVENT_ID', fields: FIELDS })
     const [row] = request?.body as string[][]
-    const [id, type, name, userId, anonymousId, previousId, properties, context, timestamp] = row ?? []
+    const [id, type, name, userId, anonymousId, previousId, properties, context, timestamp] =
+      row ?? []
     expect(id).to.equal(ctx.event.messageId)
     expect(type).to.equal('identify')
     expect(name).to.equal('')
     expect(userId).to.equal('userId123')
     expect(anonymousId).to.equal(analytics.user().anonymousId())
     expect(previousId).to.equal('')
-    expect(JSON.parse(properties ?? '')).to.deep.equal({ property1: 1, property2: 'test', property3: true })
+    expect(JSON.parse(properties ?? '')).to.deep.equal({
+      property1: 1,
+      property2: 'test',
+      property3: true,
+    })
     expect(JSON.parse(context ?? '')).to.include.keys('page', 'userAgent', 'locale')
     expect(JSON.parse(context ?? '').page.url).to.equal(location.href)
     expect(timestamp).to.equal(new Date(ctx.event.timestamp as Date).toISOString())
@@ -60,7 +74,11 @@ describe('mapping to SMC rows (design §3)', () => {
     await analytics.track('Order Completed', { property1: 1, property2: 'test', property3: true })
     const [row] = rowsOf(await sent(ns, plugin))
     expect(row?.slice(1, 3)).to.deep.equal(['track', 'Order Completed'])
-    expect(JSON.parse(row?.[6] ?? '')).to.deep.equal({ property1: 1, property2: 'test', property3: true })
+    expect(JSON.parse(row?.[6] ?? '')).to.deep.equal({
+      property1: 1,
+      property2: 'test',
+      property3: true,
+    })
   })
 
   it('sends page("Home") with its name and the page properties', async () => {
@@ -211,7 +229,9 @@ describe('group → static segment (design §3)', () => {
     await analytics.group('SegmentToSMCStatic', { ...groupTraits, method: 'REMOVE' })
     const [request] = (await sent(ns, plugin)).filter((r) => r.path.includes('/segments/'))
     expect(request?.method).to.equal('DELETE')
-    expect(request?.path).to.equal('/organizations/acme/lists/USERS_SEGMENT/segments/SegmentToSMCStatic/data')
+    expect(request?.path).to.equal(
+      '/organizations/acme/lists/USERS_SEGMENT/segments/SegmentToSMCStatic/data',
+    )
     expect(request?.query).to.deep.equal({ keyFields: 'MAIL', fields: 'MAIL' })
     expect(request?.body).to.deep.equal([['segmenttest@selligent.com']])
   })
@@ -232,9 +252,24 @@ describe('group → static segment (design §3)', () => {
     ['matchkey is missing', { userlist: 'USERS' }, true, /traits\.matchkey is missing/],
     ['userlist is missing', { matchkey: 'MAIL' }, true, /traits\.userlist is missing/],
     ['userId is missing', groupTraits, false, /userId is missing/],
-    ['the method is unknown', { ...groupTraits, method: 'UPSERT' }, true, /traits\.method "UPSERT"/],
-    ['userlist is not an api name', { ...groupTraits, userlist: '../admin' }, true, /not an SMC api name/],
-    ['matchkey is not an api name', { ...groupTraits, matchkey: 'MAIL&x=1' }, true, /not an SMC api name/],
+    [
+      'the method is unknown',
+      { ...groupTraits, method: 'UPSERT' },
+      true,
+      /traits\.method "UPSERT"/,
+    ],
+    [
+      'userlist is not an api name',
+      { ...groupTraits, userlist: '../admin' },
+      true,
+      /not an SMC api name/,
+    ],
+    [
+      'matchkey is not an api name',
+      { ...groupTraits, matchkey: 'MAIL&x=1' },
+      true,
+      /not an SMC api name/,
+    ],
   ]
   for (const [why, traits, identified, reason] of invalid) {
     it(`does not send a group call when ${why}, and logs the reason`, async () => {
@@ -243,7 +278,12 @@ describe('group → static segment (design §3)', () => {
       const ctx = await analytics.group('SegmentToSMCStatic', traits)
       const segments = (await sent(ns, plugin)).filter((r) => r.path.includes('/segments/'))
       expect(segments).to.deep.equal([])
-      expect(ctx.logs().map((log) => log.message).join('\n')).to.match(reason)
+      expect(
+        ctx
+          .logs()
+          .map((log) => log.message)
+          .join('\n'),
+      ).to.match(reason)
     })
   }
 
@@ -252,7 +292,12 @@ describe('group → static segment (design §3)', () => {
     await analytics.identify('a@example.com')
     const ctx = await analytics.group('Segment To SMC', groupTraits)
     expect((await sent(ns, plugin)).filter((r) => r.path.includes('/segments/'))).to.deep.equal([])
-    expect(ctx.logs().map((log) => log.message).join('\n')).to.match(/groupId "Segment To SMC"/)
+    expect(
+      ctx
+        .logs()
+        .map((log) => log.message)
+        .join('\n'),
+    ).to.match(/groupId "Segment To SMC"/)
   })
 
   it('logs the reason to the console in debug mode', async () => {

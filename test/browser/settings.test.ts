@@ -23,31 +23,111 @@ describe('settings', () => {
   afterEach(() => sinon.restore())
 
   const problems: [string, Raw, RegExp][] = [
-    ['settings that are not an object', 'nope' as unknown as Raw, /settings must be an object; got "nope"/],
+    [
+      'settings that are not an object',
+      'nope' as unknown as Raw,
+      /settings must be an object; got "nope"/,
+    ],
     ['a missing organization', valid({ organization: undefined }), /"organization" is required/],
-    ['an empty organization', valid({ organization: ' ' }), /"organization" must be a non-empty string; got " "/],
+    [
+      'an empty organization',
+      valid({ organization: ' ' }),
+      /"organization" must be a non-empty string; got " "/,
+    ],
     ['a missing allowedEvents', valid({ allowedEvents: undefined }), /"allowedEvents" is required/],
-    ['allowedEvents as a string', valid({ allowedEvents: 'Order Completed' }), /"allowedEvents" must be an array/],
-    ['allowedEvents with a number', valid({ allowedEvents: ['a', 1] }), /"allowedEvents" must be an array of event names/],
-    ['an unsafe eventsDataListApiName', valid({ eventsDataListApiName: 'a/b' }), /"eventsDataListApiName" must be an SMC api name.*"a\/b"/],
-    ['a toggle that is not a boolean', valid({ sendPageEvents: 'yes' }), /"sendPageEvents" must be true or false; got "yes"/],
-    ['a proxyUrl that is neither a path nor https', valid({ proxyUrl: 'ftp://x' }), /"proxyUrl" must be a path like "\/smc" or an https URL; got "ftp:\/\/x"/],
-    ['a plain-http proxyUrl to a remote host', valid({ proxyUrl: 'http://relay.example.com' }), /"proxyUrl" must be/],
-    ['direct mode without smcAdminUrl', direct({ smcAdminUrl: undefined }), /"smcAdminUrl" is required/],
+    [
+      'allowedEvents as a string',
+      valid({ allowedEvents: 'Order Completed' }),
+      /"allowedEvents" must be an array/,
+    ],
+    [
+      'allowedEvents with a number',
+      valid({ allowedEvents: ['a', 1] }),
+      /"allowedEvents" must be an array of event names/,
+    ],
+    [
+      'an unsafe eventsDataListApiName',
+      valid({ eventsDataListApiName: 'a/b' }),
+      /"eventsDataListApiName" must be an SMC api name.*"a\/b"/,
+    ],
+    [
+      'a toggle that is not a boolean',
+      valid({ sendPageEvents: 'yes' }),
+      /"sendPageEvents" must be true or false; got "yes"/,
+    ],
+    [
+      'a proxyUrl that is neither a path nor https',
+      valid({ proxyUrl: 'ftp://x' }),
+      /"proxyUrl" must be a path like "\/smc" or an https URL; got "ftp:\/\/x"/,
+    ],
+    [
+      'a plain-http proxyUrl to a remote host',
+      valid({ proxyUrl: 'http://relay.example.com' }),
+      /"proxyUrl" must be/,
+    ],
+    [
+      'direct mode without smcAdminUrl',
+      direct({ smcAdminUrl: undefined }),
+      /"smcAdminUrl" is required/,
+    ],
     ['direct mode without apiKey', direct({ apiKey: undefined }), /"apiKey" is required/],
     ['direct mode without apiSecret', direct({ apiSecret: undefined }), /"apiSecret" is required/],
-    ['direct mode over plain http to a remote host', direct({ smcAdminUrl: 'http://acme.slgnt.us' }), /"smcAdminUrl" must be an https URL \(http only for localhost\); got "http:\/\/acme.slgnt.us"/],
-    ['a column that is not standard', valid({ columns: { EVENT: 'X' } }), /"columns.EVENT" is not a standard column/],
-    ['EVENT_ID dropped', valid({ columns: { EVENT_ID: null } }), /"columns.EVENT_ID" must be an SMC field name \(it cannot be dropped\); got null/],
-    ['a column renamed to an unsafe name', valid({ columns: { PROPERTIES: 'a,b' } }), /"columns.PROPERTIES" must be an SMC field name or null; got "a,b"/],
-    ['two columns with one name', valid({ columns: { PROPERTIES: 'CONTEXT' } }), /"columns" names a field twice: CONTEXT/],
+    [
+      'direct mode over plain http to a remote host',
+      direct({ smcAdminUrl: 'http://acme.slgnt.us' }),
+      /"smcAdminUrl" must be an https URL \(http only for localhost\); got "http:\/\/acme.slgnt.us"/,
+    ],
+    [
+      'a column that is not standard',
+      valid({ columns: { EVENT: 'X' } }),
+      /"columns.EVENT" is not a standard column/,
+    ],
+    [
+      'EVENT_ID dropped',
+      valid({ columns: { EVENT_ID: null } }),
+      /"columns.EVENT_ID" must be an SMC field name \(it cannot be dropped\); got null/,
+    ],
+    [
+      'a column renamed to an unsafe name',
+      valid({ columns: { PROPERTIES: 'a,b' } }),
+      /"columns.PROPERTIES" must be an SMC field name or null; got "a,b"/,
+    ],
+    [
+      'two columns with one name',
+      valid({ columns: { PROPERTIES: 'CONTEXT' } }),
+      /"columns" names a field twice: CONTEXT/,
+    ],
     ['a batchSize of 0', valid({ batchSize: 0 }), /"batchSize" must be a positive integer; got 0/],
-    ['a negative flushInterval', valid({ flushInterval: -1 }), /"flushInterval" must be a number ≥ 0 \(ms\); got -1/],
-    ['a fractional maxQueueRows', valid({ maxQueueRows: 1.5 }), /"maxQueueRows" must be a positive integer; got 1.5/],
-    ['a string maxQueueBytes', valid({ maxQueueBytes: '1MB' }), /"maxQueueBytes" must be a positive integer; got "1MB"/],
-    ['a maxAttempts of Infinity', valid({ maxAttempts: Infinity }), /"maxAttempts" must be a positive integer; got null/],
-    ['persist that is not a boolean', valid({ persist: 1 }), /"persist" must be true or false; got 1/],
-    ['debug that is not a boolean', valid({ debug: 'on' }), /"debug" must be true or false; got "on"/],
+    [
+      'a negative flushInterval',
+      valid({ flushInterval: -1 }),
+      /"flushInterval" must be a number ≥ 0 \(ms\); got -1/,
+    ],
+    [
+      'a fractional maxQueueRows',
+      valid({ maxQueueRows: 1.5 }),
+      /"maxQueueRows" must be a positive integer; got 1.5/,
+    ],
+    [
+      'a string maxQueueBytes',
+      valid({ maxQueueBytes: '1MB' }),
+      /"maxQueueBytes" must be a positive integer; got "1MB"/,
+    ],
+    [
+      'a maxAttempts of Infinity',
+      valid({ maxAttempts: Infinity }),
+      /"maxAttempts" must be a positive integer; got null/,
+    ],
+    [
+      'persist that is not a boolean',
+      valid({ persist: 1 }),
+      /"persist" must be true or false; got 1/,
+    ],
+    [
+      'debug that is not a boolean',
+      valid({ debug: 'on' }),
+      /"debug" must be true or false; got "on"/,
+    ],
   ]
   for (const [what, settings, message] of problems) {
     it(`reports ${what}`, () => {
@@ -57,29 +137,47 @@ describe('settings', () => {
 
   it('accepts proxy mode with a path or an https URL', () => {
     expect(validateSettings(valid())).to.deep.equal([])
-    expect(validateSettings(valid({ proxyUrl: 'https://relay.example.com/smc/' }))).to.deep.equal([])
+    expect(validateSettings(valid({ proxyUrl: 'https://relay.example.com/smc/' }))).to.deep.equal(
+      [],
+    )
   })
 
   it('accepts direct mode over https, and plain http on loopback hosts', () => {
-    for (const smcAdminUrl of ['https://acme.slgnt.us', 'http://localhost:8080', 'http://127.0.0.1', 'http://[::1]:9000']) {
+    for (const smcAdminUrl of [
+      'https://acme.slgnt.us',
+      'http://localhost:8080',
+      'http://127.0.0.1',
+      'http://[::1]:9000',
+    ]) {
       expect(validateSettings(direct({ smcAdminUrl })), smcAdminUrl).to.deep.equal([])
     }
   })
 
   it('never echoes the api key or secret in a problem', () => {
-    const messages = validateSettings(direct({ apiKey: 42, apiSecret: ['s3cr3t-value'] })).join('\n')
+    const messages = validateSettings(direct({ apiKey: 42, apiSecret: ['s3cr3t-value'] })).join(
+      '\n',
+    )
     expect(messages).to.match(/"apiSecret" must be a non-empty string/)
     expect(messages).not.to.contain('s3cr3t-value')
   })
 
   it('names every problem in the one error load() rejects with', async () => {
-    const plugin = selligentPlugin({ allowedEvents: 'x', batchSize: -2 } as unknown as SelligentSettings)
+    const plugin = selligentPlugin({
+      allowedEvents: 'x',
+      batchSize: -2,
+    } as unknown as SelligentSettings)
     const error = await plugin.load({} as never, {} as never).then(
       () => undefined,
       (e: unknown) => e as Error,
     )
     expect(error?.name).to.equal('SettingsError')
-    for (const part of ['"organization" is required', '"allowedEvents" must be', '"batchSize" must be', '"proxyUrl"', '"smcAdminUrl" is required']) {
+    for (const part of [
+      '"organization" is required',
+      '"allowedEvents" must be',
+      '"batchSize" must be',
+      '"proxyUrl"',
+      '"smcAdminUrl" is required',
+    ]) {
       expect(error?.message).to.contain(part.replace('"proxyUrl"', '"smcAdminUrl"'))
     }
     expect(validateSettings({ allowedEvents: 'x', batchSize: -2 })).to.deep.equal(
@@ -98,7 +196,9 @@ describe('settings', () => {
     await new Promise((resolve) => setTimeout(resolve, 120))
     expect(plugin.isLoaded()).to.equal(false)
     expect(await recorded(ns)).to.deep.equal([])
-    expect(warn.args.flat().map(String).join('\n')).to.contain('"organization" must be a non-empty string')
+    expect(warn.args.flat().map(String).join('\n')).to.contain(
+      '"organization" must be a non-empty string',
+    )
   })
 
   it('warns about an unknown key (a likely typo)', () => {
@@ -111,12 +211,18 @@ describe('settings', () => {
     const warn = sinon.stub(console, 'warn')
     const ns = namespace()
     const plugin = selligentPlugin(
-      proxySettings(ns, { apiKey: 'the-key', apiSecret: 'the-secret', smcAdminUrl: 'https://acme.slgnt.us' }),
+      proxySettings(ns, {
+        apiKey: 'the-key',
+        apiSecret: 'the-secret',
+        smcAdminUrl: 'https://acme.slgnt.us',
+      }),
     )
     const analytics = await loadAnalytics([plugin])
     await analytics.identify('u1')
     await plugin.flush()
-    expect(warn.args.flat().join('\n')).to.match(/"apiSecret" is ignored with "proxyUrl" and never sent: remove it/)
+    expect(warn.args.flat().join('\n')).to.match(
+      /"apiSecret" is ignored with "proxyUrl" and never sent: remove it/,
+    )
     const [request] = await recorded(ns)
     expect(request?.path).to.equal('/organizations/acme/lists/segment_events/data/load')
     expect(JSON.stringify(request)).not.to.match(/the-secret|the-key/)
