@@ -19,7 +19,6 @@ export interface SelligentPlugin extends Plugin {
   flush(): Promise<void>
 }
 
-const EMPTY_STATS: TransportStats = { queued: 0, sent: 0, requests: 0, retried: 0, dropped: {} }
 const warned = new Set<string>()
 
 /** Each warning once per page, however many plugins are created. */
@@ -89,9 +88,12 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     if (anonymous) analytics?.emit('error', { code: 'delivery_failure', reason })
   }
 
-  function push(target: Target, row: Row, ctx: Context): void {
+  function push(resolved: ResolvedSettings, target: Target, row: Row, ctx: Context): void {
     const id = ctx.event.messageId ?? ctx.id
     contexts.set(id, ctx)
+    // A row another tab delivers is never reported here: forget the oldest past the queue's cap.
+    if (contexts.size > resolved.maxQueueRows)
+      contexts.delete(contexts.keys().next().value as string)
     transport?.push(target, row, id)
   }
 
@@ -102,12 +104,17 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     }
     const { event } = ctx
     if (event.type !== 'group') {
-      push(eventsTarget(resolved), toEventRow(event, resolved.columns, ctx.id, alias), ctx)
+      push(
+        resolved,
+        eventsTarget(resolved),
+        toEventRow(event, resolved.columns, ctx.id, alias),
+        ctx,
+      )
       return
     }
     const request = toSegmentRequest(event, resolved.organization)
     if (request.problem === undefined) {
-      push(request.target, request.row, ctx)
+      push(resolved, request.target, request.row, ctx)
       return
     }
     ctx.log('warn', `${PLUGIN_NAME}: group call not sent: ${request.problem}`)
@@ -134,9 +141,21 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     version,
     isLoaded: () => transport !== undefined,
     get stats() {
-      return transport?.stats ?? EMPTY_STATS
+      // Before load only the held calls exist; nothing has been sent yet.
+      return (
+        transport?.stats ?? {
+          queued: held.length,
+          sent: 0,
+          requests: 0,
+          retried: 0,
+          beaconed: 0,
+          dropped: {},
+        }
+      )
     },
     flush: () => transport?.flush() ?? Promise.resolve(),
+    // Deregistered: deliver what is queued rather than leave it to the next page.
+    unload: () => transport?.flush(),
     load(_ctx, instance) {
       if (!settings) return Promise.reject(new SettingsError(problems))
       analytics = instance
