@@ -4,7 +4,8 @@ import terser from '@rollup/plugin-terser'
 import replace from '@rollup/plugin-replace'
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'))
-const stamp = () => replace({ preventAssignment: true, values: { __VERSION__: JSON.stringify(version) } })
+const stamp = () =>
+  replace({ preventAssignment: true, values: { __VERSION__: JSON.stringify(version) } })
 const ts = (declarations) =>
   typescript({
     tsconfig: './tsconfig.build.json',
@@ -20,7 +21,15 @@ export default [
   {
     input: { index: 'src/index.ts', relay: 'src/relay/index.ts', 'relay-cli': 'src/relay/cli.ts' },
     external,
-    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+    output: {
+      dir: 'dist',
+      format: 'es',
+      sourcemap: true,
+      entryFileNames: '[name].js',
+      chunkFileNames: '[name]-[hash].js',
+      // The `selligent-relay` bin runs by itself.
+      banner: (chunk) => (chunk.name === 'relay-cli' ? '#!/usr/bin/env node' : ''),
+    },
     plugins: [stamp(), ts(true)],
   },
   {

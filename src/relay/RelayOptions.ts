@@ -1,0 +1,122 @@
+/** One structured log line of the relay. Never carries the API key or secret. */
+export interface RelayLogEntry {
+  /** `info`: a request was forwarded. `warn`: a request was refused or SMC failed. `error`: a bug or a misconfiguration. */
+  readonly level: 'info' | 'warn' | 'error'
+  /** A stable name of what happened, e.g. `forwarded`, `rejected`, `smc_unavailable`. */
+  readonly event: string
+  /** A sentence for humans. */
+  readonly message: string
+  /** Details: status, error code, target path, row and caller counts, duration. */
+  readonly [detail: string]: unknown
+}
+
+/**
+ * How to rename or drop the standard event columns; the same shape as the plugin's `columns`
+ * setting, so both sides can share one literal. `EVENT_ID` may be renamed, not dropped.
+ */
+export type EventColumns = Partial<Record<string, string | null>>
+
+/** Options of {@link createRelay}; each has a CLI environment variable of the same meaning. */
+export interface RelayOptions {
+  /** `SMC_ADMIN_URL`: the tenant's admin URL without a path, e.g. `https://acme.slgnt.eu`. https only, except for loopback hosts. */
+  readonly smcAdminUrl: string
+  /** `SMC_ORGANIZATION`: the organization every forwarded path must name. */
+  readonly organization: string
+  /** `SMC_API_KEY`: key of the SMC service account. */
+  readonly apiKey: string
+  /** `SMC_API_SECRET`: secret of the SMC service account. Never logged, never answered. */
+  readonly apiSecret: string
+  /** `SMC_EVENTS_LIST`: api name of the data list that receives event rows. Default `segment_events`. */
+  readonly eventsList?: string
+  /** `SMC_EVENTS_COLUMNS` (JSON): renamed or dropped event columns, as in the plugin's `columns` setting. Default: the nine standard columns. */
+  readonly columns?: EventColumns
+  /** `SMC_USER_LISTS` (comma-separated): user lists whose static segments browsers may change. Default none: group calls are refused. */
+  readonly userLists?: readonly string[]
+  /** `RELAY_ALLOWED_ORIGINS` (comma-separated): origins allowed to call cross-origin. Default none: same-origin or no `Origin` only. */
+  readonly allowedOrigins?: readonly string[]
+  /** `RELAY_BUDGET_PER_MINUTE`: SMC calls per minute this relay may make (SMC allows 2,500 per key). Default 2500. */
+  readonly budgetPerMinute?: number
+  /** `RELAY_COALESCE_WINDOW_MS`: how long the first request for a target waits for others to share its SMC call. Default 50. */
+  readonly coalesceWindowMs?: number
+  /** `RELAY_MAX_ROWS`: rows per request, and per merged SMC call, at most. Default 500. */
+  readonly maxRows?: number
+  /** `RELAY_MAX_BYTES`: body bytes per request, and per merged SMC call, at most. Default 1,048,576. */
+  readonly maxBytes?: number
+  /** `RELAY_RATE_LIMIT_PER_CLIENT`: requests per minute one client may make; 0 turns the limit off. Default 600. */
+  readonly rateLimitPerClient?: number
+  /**
+   * `RELAY_CLIENT_ADDRESS_HEADER`: a header set by a trusted reverse proxy that carries the
+   * client's address (e.g. `x-forwarded-for`, whose last entry is used, or `cf-connecting-ip`).
+   * Default none: the socket address given by the runtime adapter.
+   */
+  readonly clientAddressHeader?: string
+  /** `RELAY_TIMEOUT_MS`: how long to wait for SMC before answering 503. Default 15,000 (SMC's own timeout). */
+  readonly timeoutMs?: number
+  /** The `fetch` used to call SMC. Default: the global `fetch`. */
+  readonly fetch?: typeof fetch
+  /** Receives every log entry. Default: warnings and errors as JSON lines on the console. */
+  readonly log?: (entry: RelayLogEntry) => void
+}
+
+/** {@link RelayOptions} after validation, every default applied. */
+export interface ResolvedRelayOptions {
+  /** Base URL of SMC's API: the admin URL followed by `/Portal/Api`. */
+  readonly smcApiUrl: string
+  /** See {@link RelayOptions.organization}. */
+  readonly organization: string
+  /** The `X-ApiKey` header value, `key:secret`. */
+  readonly apiKeyHeader: string
+  /** Strings that must never leave the relay: the key, the secret and their join. */
+  readonly secrets: readonly string[]
+  /** See {@link RelayOptions.eventsList}. */
+  readonly eventsList: string
+  /** Event columns in the order of a row; the first is the upsert key. */
+  readonly columns: readonly string[]
+  /** See {@link RelayOptions.userLists}. */
+  readonly userLists: ReadonlySet<string>
+  /** See {@link RelayOptions.allowedOrigins}. */
+  readonly allowedOrigins: ReadonlySet<string>
+  /** See {@link RelayOptions.budgetPerMinute}. */
+  readonly budgetPerMinute: number
+  /** See {@link RelayOptions.coalesceWindowMs}. */
+  readonly coalesceWindowMs: number
+  /** See {@link RelayOptions.maxRows}. */
+  readonly maxRows: number
+  /** See {@link RelayOptions.maxBytes}. */
+  readonly maxBytes: number
+  /** See {@link RelayOptions.rateLimitPerClient}. */
+  readonly rateLimitPerClient: number
+  /** Lower-cased header name, or `undefined` for the socket address. */
+  readonly clientAddressHeader: string | undefined
+  /** See {@link RelayOptions.timeoutMs}. */
+  readonly timeoutMs: number
+  /** See {@link RelayOptions.fetch}. */
+  readonly fetch: typeof fetch
+  /** See {@link RelayOptions.log}. */
+  readonly log: (entry: RelayLogEntry) => void
+}
+
+/** The environment variable of each option, used by the CLI and to name options in errors. */
+export const ENV_NAMES = {
+  smcAdminUrl: 'SMC_ADMIN_URL',
+  organization: 'SMC_ORGANIZATION',
+  apiKey: 'SMC_API_KEY',
+  apiSecret: 'SMC_API_SECRET',
+  eventsList: 'SMC_EVENTS_LIST',
+  columns: 'SMC_EVENTS_COLUMNS',
+  userLists: 'SMC_USER_LISTS',
+  allowedOrigins: 'RELAY_ALLOWED_ORIGINS',
+  budgetPerMinute: 'RELAY_BUDGET_PER_MINUTE',
+  coalesceWindowMs: 'RELAY_COALESCE_WINDOW_MS',
+  maxRows: 'RELAY_MAX_ROWS',
+  maxBytes: 'RELAY_MAX_BYTES',
+  rateLimitPerClient: 'RELAY_RATE_LIMIT_PER_CLIENT',
+  clientAddressHeader: 'RELAY_CLIENT_ADDRESS_HEADER',
+  timeoutMs: 'RELAY_TIMEOUT_MS',
+} as const satisfies Partial<Record<keyof RelayOptions, string>>
+
+/** An option that can be set from the environment. */
+export type EnvOption = keyof typeof ENV_NAMES
+
+/** Names an option the way both library and CLI users know it: `smcAdminUrl (SMC_ADMIN_URL)`. */
+export const optionLabel = (name: EnvOption): string => `${name} (${ENV_NAMES[name]})`

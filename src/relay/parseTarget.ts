@@ -1,0 +1,198 @@
+import { isApiName } from './eventColumns.js'
+import { RelayError } from './RelayError.js'
+import type { ResolvedRelayOptions } from './RelayOptions.js'
+
+/** A request the gate accepted: where its rows go in SMC, rebuilt from configuration. */
+export interface Target {
+  /** Identifies requests that may share one SMC call: method, path and query. */
+  readonly key: string
+  /** `POST` for loads, `DELETE` for segment removals. */
+  readonly method: 'POST' | 'DELETE'
+  /** Path below SMC's API base, segments encoded. */
+  readonly path: string
+  /** Query string without `?`, built by the relay, never copied from the client. */
+  readonly query: string
+  /** Cells every row must have. */
+  readonly arity: number
+}
+
+type Shape = 'events' | 'segmentAdd' | 'segmentRemove'
+
+const SHAPES: readonly {
+  readonly shape: Shape
+  readonly method: 'POST' | 'DELETE'
+  readonly pattern: RegExp
+}[] = [
+  {
+    shape: 'events',
+    method: 'POST',
+    pattern: /^\/organizations\/([^/]+)\/lists\/([^/]+)\/data\/load$/,
+  },
+  {
+    shape: 'segmentAdd',
+    method: 'POST',
+    pattern: /^\/organizations\/([^/]+)\/lists\/([^/]+)\/segments\/([^/]+)\/data\/load$/,
+  },
+  {
+    shape: 'segmentRemove',
+    method: 'DELETE',
+    pattern: /^\/organizations\/([^/]+)\/lists\/([^/]+)\/segments\/([^/]+)\/data$/,
+  },
+]
+
+/**
+ * The gate's path and query half: only design §3's three shapes, the configured organization,
+ * events list, columns and user lists, and exactly the `keyFields` and `fields` parameters.
+ * `rawTarget` is the request target as received: WHATWG URLs resolve `..` silently, and a dot
+ * segment is refused rather than resolved.
+ */
+export function parseTarget(
+  method: string,
+  url: URL,
+  rawTarget: string | undefined,
+  config: ResolvedRelayOptions,
+): Target {
+  const rawPath = (rawTarget ?? url.pathname).split('?')[0] ?? ''
+  if (/(^|\/)(\.|%2e){1,2}(\/|$)/i.test(rawPath) || /\\|%2f|%5c/i.test(rawPath)) {
+    throw new RelayError(
+      400,
+      'ERR_UNSAFE_PATH',
+      'The path must not contain dot segments, backslashes or encoded slashes',
+    )
+  }
+  const matches = SHAPES.filter((s) => s.pattern.test(url.pathname))
+  const match = matches.find((s) => s.method === method)
+  if (!match) {
+    if (matches.length) {
+      throw new RelayError(
+        405,
+        'ERR_METHOD_NOT_ALLOWED',
+        `Method ${method} is not allowed on this path`,
+        {
+          headers: { Allow: matches.map((s) => s.method).join(', ') },
+        },
+      )
+    }
+    throw new RelayError(
+      404,
+      'ERR_NOT_FOUND',
+      'Only SMC list loads and static segment changes are relayed',
+    )
+  }
+  const [, rawOrganization = '', list = '', segment = ''] = match.pattern.exec(url.pathname) ?? []
+
+  if (decode(rawOrganization) !== config.organization) {
+    throw new RelayError(
+      403,
+      'ERR_ORGANIZATION',
+      `Organization ${JSON.stringify(decode(rawOrganization))} is not served by this relay`,
+    )
+  }
+  const names = match.shape === 'events' ? { list } : { list, segment }
+  for (const [name, value] of Object.entries(names)) {
+    if (!isApiName(value))
+      throw new RelayError(
+        400,
+        'ERR_API_NAME',
+        `The ${name} name ${JSON.stringify(value)} is not an SMC api name`,
+      )
+  }
+  const base = `/organizations/${encodeURIComponent(config.organization)}/lists/${list}`
+
+  if (match.shape === 'events') {
+    if (list !== config.eventsList) {
+      throw new RelayError(
+        403,
+        'ERR_LIST_NOT_ALLOWED',
+        `List ${JSON.stringify(list)} is not the events list of this relay`,
+      )
+    }
+    const [keyField = ''] = config.columns
+    checkQuery(url.searchParams, keyField, config.columns.join(','))
+    return target(
+      'POST',
+      `${base}/data/load`,
+      keyField,
+      config.columns.join(','),
+      config.columns.length,
+    )
+  }
+
+  if (!config.userLists.has(list)) {
+    throw new RelayError(
+      403,
+      'ERR_LIST_NOT_ALLOWED',
+      `Static segments of list ${JSON.stringify(list)} may not be changed through this relay`,
+    )
+  }
+  const matchKey = url.searchParams.get('keyFields') ?? ''
+  if (!isApiName(matchKey)) {
+    throw new RelayError(
+      400,
+      'ERR_QUERY_PARAMETER',
+      `keyFields must be one SMC field name; got ${JSON.stringify(matchKey)}`,
+    )
+  }
+  checkQuery(url.searchParams, matchKey, matchKey)
+  const path = `${base}/segments/${segment}/${match.shape === 'segmentAdd' ? 'data/load' : 'data'}`
+  return target(match.method, path, matchKey, matchKey, 1)
+}
+
+function target(
+  method: 'POST' | 'DELETE',
+  path: string,
+  keyFields: string,
+  fields: string,
+  arity: number,
+): Target {
+  const query = `keyFields=${keyFields}&fields=${fields}`
+  return { key: `${method} ${path}?${query}`, method, path, query, arity }
+}
+
+/** Exactly `keyFields` and `fields`, once each, with the expected values; nothing else. */
+function checkQuery(params: URLSearchParams, keyFields: string, fields: string): void {
+  const expected = new Map([
+    ['keyFields', keyFields],
+    ['fields', fields],
+  ])
+  const seen = new Set<string>()
+  for (const [name, value] of params) {
+    if (!expected.has(name)) {
+      throw new RelayError(
+        400,
+        'ERR_QUERY_PARAMETER',
+        `Query parameter ${JSON.stringify(name)} is not allowed`,
+      )
+    }
+    if (seen.has(name))
+      throw new RelayError(
+        400,
+        'ERR_QUERY_PARAMETER',
+        `Query parameter ${JSON.stringify(name)} is repeated`,
+      )
+    seen.add(name)
+    if (value !== expected.get(name)) {
+      throw new RelayError(
+        400,
+        'ERR_QUERY_PARAMETER',
+        `${name} must be ${JSON.stringify(expected.get(name))}; got ${JSON.stringify(value)}`,
+      )
+    }
+  }
+  for (const name of expected.keys()) {
+    if (!seen.has(name))
+      throw new RelayError(
+        400,
+        'ERR_QUERY_PARAMETER',
+        `Query parameter ${JSON.stringify(name)} is required`,
+      )
+  }
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}

@@ -1,0 +1,85 @@
+import { ENV_NAMES, type EnvOption, type EventColumns, type RelayOptions } from './RelayOptions.js'
+
+/** Default `HOST` of the CLI: loopback, so a relay is never exposed by accident. */
+export const DEFAULT_HOST = '127.0.0.1'
+/** Default `PORT` of the CLI. */
+export const DEFAULT_PORT = 8787
+
+/** What the CLI read from its environment. */
+export interface RelayEnv {
+  /** The options to give {@link createRelay}; still to be validated by it. */
+  readonly options: RelayOptions
+  /** `PORT`. */
+  readonly port: number
+  /** `HOST`. */
+  readonly host: string
+  /** Variables that could not be parsed at all, each named with its value. */
+  readonly problems: readonly string[]
+}
+
+/** Reads the relay's options from environment variables (names: {@link ENV_NAMES}). */
+export function relayOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): RelayEnv {
+  const problems: string[] = []
+  const read = (name: EnvOption): string | undefined => {
+    const value = env[ENV_NAMES[name]]?.trim()
+    return value === undefined || value === '' ? undefined : value
+  }
+  const list = (name: EnvOption): string[] | undefined =>
+    read(name)
+      ?.split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '')
+  const integer = (variable: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined
+    if (/^\d+$/.test(value)) return Number(value)
+    problems.push(`${variable} must be a whole number; got ${JSON.stringify(value)}`)
+    return undefined
+  }
+  const number = (name: EnvOption): number | undefined => integer(ENV_NAMES[name], read(name))
+
+  const options: Record<string, unknown> = {
+    // Required values are passed even when empty, so that validation names each missing one.
+    smcAdminUrl: env[ENV_NAMES.smcAdminUrl] ?? '',
+    organization: env[ENV_NAMES.organization] ?? '',
+    apiKey: env[ENV_NAMES.apiKey] ?? '',
+    apiSecret: env[ENV_NAMES.apiSecret] ?? '',
+    eventsList: read('eventsList'),
+    columns: columns(read('columns'), problems),
+    userLists: list('userLists'),
+    allowedOrigins: list('allowedOrigins'),
+    budgetPerMinute: number('budgetPerMinute'),
+    coalesceWindowMs: number('coalesceWindowMs'),
+    maxRows: number('maxRows'),
+    maxBytes: number('maxBytes'),
+    rateLimitPerClient: number('rateLimitPerClient'),
+    clientAddressHeader: read('clientAddressHeader'),
+    timeoutMs: number('timeoutMs'),
+  }
+  // exactOptionalPropertyTypes: an unset variable must leave its option absent, not undefined.
+  for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key]
+
+  const port = integer('PORT', env.PORT?.trim() || undefined) ?? DEFAULT_PORT
+  if (port > 65535) problems.push(`PORT must be at most 65535; got ${JSON.stringify(env.PORT)}`)
+  return {
+    options: options as unknown as RelayOptions,
+    port,
+    host: env.HOST?.trim() || DEFAULT_HOST,
+    problems,
+  }
+}
+
+/** `SMC_EVENTS_COLUMNS` is the plugin's `columns` setting as JSON, e.g. `{"CONTEXT":null}`. */
+function columns(value: string | undefined, problems: string[]): EventColumns | undefined {
+  if (value === undefined) return undefined
+  try {
+    const parsed: unknown = JSON.parse(value)
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      return parsed as EventColumns
+  } catch {
+    // reported below, with the value
+  }
+  problems.push(
+    `${ENV_NAMES.columns} must be a JSON object like {"CONTEXT":null}; got ${JSON.stringify(value)}`,
+  )
+  return undefined
+}

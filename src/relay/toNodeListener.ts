@@ -1,0 +1,61 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Relay } from './createRelay.js'
+
+/**
+ * Serves a relay from `node:http` (or any server with the same request and response objects).
+ * Imports nothing from Node at run time, so the relay module still loads on edge runtimes.
+ */
+export function toNodeListener(relay: Relay): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    void handle(relay, req, res).catch(() => {
+      // The client went away, or its request could not be read: nothing is left to answer.
+      res.destroy()
+    })
+  }
+}
+
+async function handle(relay: Relay, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const rawTarget = req.url ?? '/'
+  const method = req.method ?? 'GET'
+  const headers = new Headers()
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    headers.append(req.rawHeaders[i] ?? '', req.rawHeaders[i + 1] ?? '')
+  }
+  let url: URL
+  try {
+    url = new URL(rawTarget, `http://${req.headers.host ?? 'localhost'}`)
+  } catch {
+    res.writeHead(400, { 'Content-Type': 'text/plain' }).end('Bad request target or Host header')
+    return
+  }
+  const hasBody = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS'
+  const request = new Request(url, {
+    method,
+    headers,
+    ...(hasBody ? { body: streamOf(req), duplex: 'half' } : {}),
+  } as RequestInit)
+  const response = await relay(request, {
+    address: req.socket.remoteAddress ?? 'unknown',
+    rawTarget,
+  })
+  const body = Buffer.from(await response.arrayBuffer())
+  const answerHeaders = Object.fromEntries(response.headers)
+  if (hasBody && !req.complete) {
+    // The relay stopped reading an oversized body: answer, then close rather than drain the rest.
+    answerHeaders.connection = 'close'
+    res.once('finish', () => req.destroy())
+  }
+  res.writeHead(response.status, answerHeaders).end(body)
+}
+
+/** The request body as a web stream, pulled only as fast as the relay reads it; unread data stays in the socket. */
+function streamOf(req: IncomingMessage): ReadableStream<Uint8Array> {
+  const chunks = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await chunks.next()
+      if (done) controller.close()
+      else controller.enqueue(new Uint8Array(value.buffer, value.byteOffset, value.byteLength))
+    },
+  })
+}

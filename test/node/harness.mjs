@@ -1,0 +1,147 @@
+// Shared set-up of the relay tests: an SMC simulator on loopback, relays pointed at it, and a
+// record of every answer and log line so each test file can scan them all for the credentials.
+import assert from 'node:assert/strict'
+import { createRelay } from '../../dist/relay.js'
+import { createSmcSimulator } from '../smc-simulator/createSmcSimulator.mjs'
+
+/** Credentials distinctive enough that finding them anywhere is never a coincidence. */
+export const API_KEY = 'svc-key-7Qx2LmV'
+export const API_SECRET = 'svc-secret-Zq9wP4tR8yK'
+export const ORGANIZATION = 'acme'
+export const RELAY = 'http://relay.test'
+export const COLUMNS = [
+  'EVENT_ID',
+  'EVENT_TYPE',
+  'EVENT_NAME',
+  'USER_ID',
+  'ANONYMOUS_ID',
+  'PREVIOUS_ID',
+  'PROPERTIES',
+  'CONTEXT',
+  'TIMESTAMP',
+]
+export const EVENTS_PATH = `/organizations/${ORGANIZATION}/lists/segment_events/data/load`
+export const EVENTS_QUERY = `keyFields=EVENT_ID&fields=${COLUMNS.join(',')}`
+export const SEGMENT_PATH = `/organizations/${ORGANIZATION}/lists/USERS_SEGMENT/segments/SegmentToSMCStatic`
+export const SEGMENT_QUERY = 'keyFields=MAIL&fields=MAIL'
+
+/** An event row as the plugin sends it. @param {string} id @param {Partial<Record<string, string>>} [cells] */
+export const eventRow = (id, cells = {}) =>
+  COLUMNS.map(
+    (column) =>
+      cells[column] ??
+      {
+        EVENT_ID: id,
+        EVENT_TYPE: 'track',
+        EVENT_NAME: 'Order Completed',
+        USER_ID: 'u-1',
+        TIMESTAMP: '2024-05-01T10:00:00.000Z',
+      }[column] ??
+      '',
+  )
+
+/**
+ * @typedef {object} Sent
+ * @property {number} status
+ * @property {Headers} headers
+ * @property {string} text
+ * @property {any} body the parsed JSON body, or undefined
+ */
+
+/** @param {{ simulator?: object }} [options] */
+export async function createHarness(options = {}) {
+  const sim = createSmcSimulator({
+    apiKey: API_KEY,
+    apiSecret: API_SECRET,
+    organization: ORGANIZATION,
+    ...options.simulator,
+  })
+  const server = await sim.listen()
+  /** @type {string[]} */
+  const seen = []
+  /** @type {object[]} */
+  const logs = []
+
+  /** A relay on this simulator; options override the test defaults. @param {object} [relayOptions] */
+  const makeRelay = (relayOptions = {}) =>
+    createRelay({
+      smcAdminUrl: server.url,
+      organization: ORGANIZATION,
+      apiKey: API_KEY,
+      apiSecret: API_SECRET,
+      userLists: ['USERS_SEGMENT'],
+      allowedOrigins: ['https://shop.example'],
+      coalesceWindowMs: 5,
+      log: (entry) => logs.push(entry),
+      ...relayOptions,
+    })
+  const relay = makeRelay()
+
+  /**
+   * Sends one request through a relay and records the whole answer.
+   * @param {string} pathAndQuery
+   * @param {{ method?: string, body?: unknown, headers?: Record<string, string>, client?: object, via?: Function }} [init]
+   * @returns {Promise<Sent>}
+   */
+  const send = async (pathAndQuery, init = {}) => {
+    const { method = 'POST', body, headers = {}, client, via = relay } = init
+    const request = new Request(`${RELAY}${pathAndQuery}`, {
+      method,
+      headers: { 'Content-Type': 'text/plain', ...headers },
+      ...(body === undefined
+        ? {}
+        : {
+            body:
+              typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
+          }),
+    })
+    const response = await via(request, client)
+    return record(response)
+  }
+
+  /** @param {Response} response */
+  const record = async (response) => {
+    const text = await response.text()
+    seen.push(`${response.status} ${JSON.stringify([...response.headers])} ${text}`)
+    let body
+    try {
+      body = JSON.parse(text)
+    } catch {
+      body = undefined
+    }
+    return { status: response.status, headers: response.headers, text, body }
+  }
+
+  return {
+    sim,
+    server,
+    relay,
+    makeRelay,
+    send,
+    record,
+    logs,
+    /** Rows to the events list. @param {unknown} rows @param {object} [init] */
+    sendEvents: (rows, init = {}) =>
+      send(`${EVENTS_PATH}?${EVENTS_QUERY}`, { body: rows, ...init }),
+    /** The scan of every answer and log line this harness saw. */
+    assertNoSecrets() {
+      const lines = [...seen, ...logs.map((entry) => JSON.stringify(entry))]
+      assert.ok(lines.length > 0)
+      for (const line of lines) {
+        assert.ok(!line.includes(API_SECRET), `secret leaked: ${line}`)
+        assert.ok(!line.includes(API_KEY), `key leaked: ${line}`)
+      }
+    },
+    close: () => sim.close(),
+  }
+}
+
+/** The relay's error body: SMC's shape, with a reason. @param {Sent} sent @param {number} status @param {string} code */
+export function assertRefused(sent, status, code) {
+  assert.equal(sent.status, status, sent.text)
+  assert.equal(sent.body?.result_code, status >= 500 ? 'ServiceUnavailable' : 'Failed', sent.text)
+  assert.equal(typeof sent.body?.message, 'string')
+  assert.ok(sent.body.errors.length > 0)
+  assert.equal(sent.body.errors[0].error_code, code, sent.text)
+  assert.equal(typeof sent.body.errors[0].description, 'string')
+}

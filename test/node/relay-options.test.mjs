@@ -1,0 +1,111 @@
+// Options are validated once, with one error naming every problem, option and value.
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { createRelay, ENV_NAMES, RelayConfigError, relayOptionsFromEnv } from '../../dist/relay.js'
+
+const VALID = {
+  smcAdminUrl: 'https://acme.slgnt.eu',
+  organization: 'acme',
+  apiKey: 'k',
+  apiSecret: 's',
+}
+
+const problemsOf = (options) => {
+  try {
+    createRelay(options)
+  } catch (error) {
+    assert.ok(error instanceof RelayConfigError)
+    assert.equal(error.name, 'RelayConfigError')
+    return error.problems
+  }
+  assert.fail('createRelay accepted the options')
+}
+
+describe('relay options', () => {
+  test('valid options make a relay; loopback http is allowed', () => {
+    assert.equal(typeof createRelay(VALID), 'function')
+    assert.equal(typeof createRelay({ ...VALID, smcAdminUrl: 'http://127.0.0.1:8788' }), 'function')
+  })
+
+  test('missing required options are each named', () => {
+    const problems = problemsOf({})
+    for (const name of ['smcAdminUrl', 'organization', 'apiKey', 'apiSecret']) {
+      assert.ok(
+        problems.some((p) => p.startsWith(`${name} (${ENV_NAMES[name]}) is required`)),
+        name,
+      )
+    }
+  })
+
+  test('bad values are named with the option and the value', () => {
+    const problems = problemsOf({
+      ...VALID,
+      smcAdminUrl: 'http://acme.slgnt.eu/Portal/Api',
+      eventsList: 'bad list',
+      userLists: ['ok', 'no/slash'],
+      allowedOrigins: ['https://shop.example/path'],
+      columns: { EVENT_ID: null, NOPE: 'X', CONTEXT: 'bad name' },
+      budgetPerMinute: 0,
+      coalesceWindowMs: -1,
+      maxRows: 1.5,
+      rateLimitPerClient: '10',
+      clientAddressHeader: 'x forwarded',
+    })
+    const expect = [
+      /smcAdminUrl \(SMC_ADMIN_URL\) must use https .*"http:\/\/acme.slgnt.eu\/Portal\/Api"/,
+      /smcAdminUrl \(SMC_ADMIN_URL\) must be the admin URL without a path/,
+      /eventsList \(SMC_EVENTS_LIST\) must be an SMC api name.*"bad list"/,
+      /userLists \(SMC_USER_LISTS\) must hold SMC api names; got "no\/slash"/,
+      /allowedOrigins \(RELAY_ALLOWED_ORIGINS\) must hold origins.*"https:\/\/shop.example\/path"/,
+      /columns \(SMC_EVENTS_COLUMNS\) has an unknown column "NOPE"/,
+      /EVENT_ID is the upsert key/,
+      /columns \(SMC_EVENTS_COLUMNS\)\.CONTEXT "bad name"/,
+      /budgetPerMinute \(RELAY_BUDGET_PER_MINUTE\) must be a whole number of at least 1; got 0/,
+      /coalesceWindowMs \(RELAY_COALESCE_WINDOW_MS\) .* got -1/,
+      /maxRows \(RELAY_MAX_ROWS\) .* got 1.5/,
+      /rateLimitPerClient \(RELAY_RATE_LIMIT_PER_CLIENT\) .* got "10"/,
+      /clientAddressHeader \(RELAY_CLIENT_ADDRESS_HEADER\) must be a header name/,
+    ]
+    for (const pattern of expect)
+      assert.ok(
+        problems.some((p) => pattern.test(p)),
+        `${pattern} in\n${problems.join('\n')}`,
+      )
+    assert.equal(problems.length, expect.length, problems.join('\n'))
+  })
+
+  test('the environment maps onto the same options', () => {
+    const env = relayOptionsFromEnv({
+      SMC_ADMIN_URL: 'https://acme.slgnt.eu',
+      SMC_ORGANIZATION: 'acme',
+      SMC_API_KEY: 'k',
+      SMC_API_SECRET: 's',
+      SMC_USER_LISTS: 'USERS, VIP ,',
+      RELAY_ALLOWED_ORIGINS: 'https://shop.example',
+      SMC_EVENTS_COLUMNS: '{"CONTEXT":null}',
+      RELAY_BUDGET_PER_MINUTE: '1000',
+      PORT: '0',
+    })
+    assert.deepEqual(env.problems, [])
+    assert.deepEqual(env.options.userLists, ['USERS', 'VIP'])
+    assert.deepEqual(env.options.columns, { CONTEXT: null })
+    assert.equal(env.options.budgetPerMinute, 1000)
+    assert.equal(env.options.coalesceWindowMs, undefined)
+    assert.equal(env.port, 0)
+    assert.equal(env.host, '127.0.0.1')
+    assert.equal(typeof createRelay(env.options), 'function')
+  })
+
+  test('unparseable variables are named with their value', () => {
+    const env = relayOptionsFromEnv({
+      RELAY_MAX_ROWS: 'many',
+      SMC_EVENTS_COLUMNS: '[1]',
+      PORT: '99999',
+    })
+    assert.deepEqual(env.problems, [
+      'SMC_EVENTS_COLUMNS must be a JSON object like {"CONTEXT":null}; got "[1]"',
+      'RELAY_MAX_ROWS must be a whole number; got "many"',
+      'PORT must be at most 65535; got "99999"',
+    ])
+  })
+})
