@@ -1,8 +1,11 @@
+import { dropIn } from './dropIn/dropIn.js'
 import { selligentPlugin } from './plugin/selligentPlugin.js'
 import { version } from './version.js'
 
-// The script-tag entry: defines the global; the data-attribute drop-in builds on it.
+// The script-tag entry (design §5). currentScript is only set while this script first runs.
+const script = document.currentScript
 ;(window as unknown as { SelligentMarketingCloud: unknown }).SelligentMarketingCloud = {
   selligentPlugin,
   version,
 }
+dropIn(script)
