@@ -42,13 +42,13 @@ function isWanted(ctx: Context, settings: ResolvedSettings): boolean {
       return true
     case 'track':
       return event.event !== undefined && settings.allowedEvents.has(event.event)
-    case 'alias':
-    case 'group':
-    case 'page':
-    case 'screen':
-      return settings.send[event.type]
     default:
-      return false
+      // sendAliasEvents, sendGroupEvents, sendPageEvents, sendScreenEvents
+      return (
+        (settings as unknown as Record<string, unknown>)[
+          `send${event.type.charAt(0).toUpperCase()}${event.type.slice(1)}Events`
+        ] === true
+      )
   }
 }
 
