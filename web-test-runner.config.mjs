@@ -13,7 +13,9 @@ export default {
   concurrency: 1,
   testsFinishTimeout: 300_000,
   middleware: [recorder],
-  plugins: [esbuildPlugin({ ts: true, target: 'es2020', define: { __VERSION__: JSON.stringify(version) } })],
+  plugins: [
+    esbuildPlugin({ ts: true, target: 'es2020', define: { __VERSION__: JSON.stringify(version) } }),
+  ],
   browsers: [
     chromeLauncher({
       launchOptions: {

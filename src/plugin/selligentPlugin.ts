@@ -70,6 +70,10 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   // It fires right after the destinations ran, in call order, with the `from` the call gave; an
   // emit whose `from` differs belongs to an alias this plugin did not see. The cap bounds lost emits.
   const aliases: Context[] = []
+  // analytics-next hands events to destinations from a setTimeout, so a navigation right after
+  // the calls can commit before it runs: at pagehide the calls not handed over yet are taken here.
+  const undelivered = new Set<Context>()
+  const taken = new WeakSet<Context>()
   // Contexts of this page's queued rows, so a failure can be reported on the call that made it.
   const contexts = new Map<string, Context>()
 
@@ -124,7 +128,8 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   // Never throws, never awaits: analytics-next awaits destination hooks before a call resolves.
   function hook(ctx: Context): Context {
     try {
-      if (settings && isWanted(ctx, settings)) {
+      undelivered.delete(ctx)
+      if (settings && !taken.has(ctx) && isWanted(ctx, settings)) {
         if (ctx.event.type === 'alias' && analytics?.user().id()) {
           if (aliases.push(ctx) > 100) deliver(settings, aliases.shift() as Context)
         } else deliver(settings, ctx)
@@ -166,18 +171,20 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
         deliver(settings, ctx, { to, from })
       })
       transport ??= createTransport({
-        baseUrl: settings.baseUrl,
-        headers: settings.headers,
-        batchSize: settings.batchSize,
-        flushInterval: settings.flushInterval,
-        maxQueueRows: settings.maxQueueRows,
-        maxQueueBytes: settings.maxQueueBytes,
-        maxAttempts: settings.maxAttempts,
+        ...settings,
         storageKey: settings.persist
           ? `selligent:${settings.organization}:${settings.eventsDataListApiName}`
           : undefined,
-        debug: settings.debug,
         onReport: report,
+      })
+      instance.on('dispatch_start', (ctx: Context) => undelivered.add(ctx))
+      // Calls this plugin never sees (switched off, cancelled) leave the set when their run ends.
+      instance.queue.on('flush', (ctx: Context) => undelivered.delete(ctx))
+      addEventListener('pagehide', () => {
+        for (const ctx of undelivered) {
+          hook(ctx)
+          taken.add(ctx)
+        }
       })
       for (const [ctx, alias] of held) deliver(settings, ctx, alias)
       held = []

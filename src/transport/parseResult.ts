@@ -18,9 +18,16 @@ export function parseResult(text: string): LoadResult {
   if (!body || typeof body !== 'object') return { resultCode: '', invalid }
   const model = body as { result_code?: unknown; invalid_records?: unknown }
   if (Array.isArray(model.invalid_records)) {
-    for (const record of model.invalid_records as { record_index?: unknown; message?: unknown; validation_code?: unknown }[]) {
+    for (const record of model.invalid_records as {
+      record_index?: unknown
+      message?: unknown
+      validation_code?: unknown
+    }[]) {
       if (typeof record?.record_index === 'number') {
-        invalid.set(record.record_index, String(record.validation_code ?? record.message ?? 'invalid'))
+        invalid.set(
+          record.record_index,
+          String(record.validation_code ?? record.message ?? 'invalid'),
+        )
       }
     }
   }

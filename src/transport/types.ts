@@ -31,15 +31,21 @@ export interface DeliveryReport {
 
 /** Counters of what the transport has done since it was created. */
 export interface TransportStats {
-  /** Rows waiting to be sent now. */
-  queued: number
+  /** Rows held now: waiting, or in a request whose answer has not come. */
+  readonly queued: number
   /** Rows the server accepted. */
   sent: number
-  /** Requests sent. */
+  /** Requests sent with `fetch` (beacons are counted in `beaconed`). */
   requests: number
-  /** Rows sent again after a retryable failure. */
+  /** Rows queued again after a retryable failure (network error, 408, 429, 5xx). */
   retried: number
-  /** Rows given up on, by reason (`rejected`, `invalid`, `attempts`, `overflow`, …). */
+  /** Rows handed to `navigator.sendBeacon` at page leave, whose outcome no page can observe. */
+  beaconed: number
+  /**
+   * Rows given up on, by reason: `rejected` (a 4xx other than 408/429, or a failed
+   * `result_code`), `invalid` (listed in `invalid_records`), `attempts` (still failing after
+   * `maxAttempts` tries), `overflow` (pushed out of a full queue).
+   */
   dropped: Record<string, number>
 }
 
@@ -74,8 +80,16 @@ export interface TransportOptions {
 export interface Transport {
   /** Queue a row for a target; `id` names it in reports (the event's `messageId`). */
   push(target: Target, row: Row, id: string): void
-  /** Send everything queued now; resolves when those requests have settled. */
+  /**
+   * Send now what may be sent now: one request per target that is not already waiting for an
+   * answer, offline, or backing off after a failure. Resolves when those requests have settled.
+   */
   flush(): Promise<void>
+  /**
+   * Stops the transport: timers and listeners removed, the queue left persisted for another
+   * tab or the next page. Rows pushed afterwards are ignored.
+   */
+  close(): void
   /** Live counters. */
   readonly stats: Readonly<TransportStats>
 }

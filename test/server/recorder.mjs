@@ -2,8 +2,12 @@
 // from a per-namespace script of responses, so tests assert on what really went over the wire.
 // Control endpoints (all JSON):
 //   GET  /__rec/{ns}/log               → recorded requests [{method, path, query, headers, body, contentType, at}]
-//   POST /__rec/{ns}/script            ← [{status, headers?, body?, delayMs?, times?}] answers to use in order;
-//                                        the last entry repeats. Default: 200 Succeeded with counts.
+//   POST /__rec/{ns}/script            ← [{status, headers?, body?, delayMs?, times?, destroy?}] answers to use
+//                                        in order; the last entry repeats. Default: 200 Succeeded with counts.
+//                                        Or {"<path part>": [...], "": [...]}: one script per target, picked by
+//                                        the first key the request path contains ("" matches every path).
+//                                        Each log entry also records the `status` it was answered with
+//                                        (0 when the connection was destroyed).
 //   POST /__rec/{ns}/reset             → forget log and script
 // Direct-mode requests ({smcAdminUrl}/Portal/Api/…) are recorded under the namespace "direct".
 const state = new Map()
@@ -40,12 +44,16 @@ function succeeded(rows) {
   }
 }
 
-function nextAnswer(s) {
-  const head = s.script[0]
+function nextAnswer(s, path) {
+  // A script per target: the first key the path contains picks it.
+  const script = Array.isArray(s.script)
+    ? s.script
+    : (Object.entries(s.script).find(([part]) => path.includes(part))?.[1] ?? [])
+  const head = script[0]
   if (!head) return undefined
-  if (s.script.length > 1) {
+  if (script.length > 1) {
     if (head.times && head.times > 1) head.times--
-    else s.script.shift()
+    else script.shift()
   }
   return head
 }
@@ -80,7 +88,7 @@ export async function recorder(ctx, next) {
   } catch {
     body = text
   }
-  s.log.push({
+  const entry = {
     method: ctx.method,
     path: rec[2],
     query: Object.fromEntries(new URLSearchParams(ctx.querystring)),
@@ -89,14 +97,16 @@ export async function recorder(ctx, next) {
     contentType: headers['content-type'] ?? '',
     body,
     at: Date.now(),
-  })
-  const answer = nextAnswer(s)
+  }
+  s.log.push(entry)
+  const answer = nextAnswer(s, rec[2])
   if (answer?.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs))
   if (answer?.destroy) {
+    entry.status = 0
     ctx.req.socket.destroy()
     return
   }
-  ctx.status = answer?.status ?? 200
+  ctx.status = entry.status = answer?.status ?? 200
   for (const [k, v] of Object.entries(answer?.headers ?? {})) ctx.set(k, v)
   ctx.body = answer?.body ?? succeeded(Array.isArray(body) ? body.length : 0)
 }

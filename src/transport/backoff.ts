@@ -1,0 +1,23 @@
+/** Wait after a target's first failure, doubled after each further failure in a row. */
+const BASE_MS = 500
+/** Longest computed wait, so a long outage is still probed about once a minute. */
+const CAP_MS = 60_000
+/** Longest server-requested wait obeyed, so a wrong header cannot stall a target for hours. */
+const MAX_HINT_MS = 600_000
+
+/**
+ * Milliseconds to wait before a target is tried again after its `failures`-th failure in a row.
+ * A server hint — `X-RateLimit-Reset` (seconds, what SMC sends with 429) or `Retry-After`
+ * (seconds or an HTTP date) — is obeyed as given: retrying earlier only burns the site-wide quota
+ * of 2,500 requests a minute. Otherwise exponential backoff with "equal jitter" (half fixed, half
+ * random), so the browsers of many visitors hit by one outage do not come back in lockstep.
+ */
+export function retryDelay(failures: number, hint: string | null): number {
+  if (hint) {
+    const seconds = Number(hint)
+    const ms = Number.isNaN(seconds) ? Date.parse(hint) - Date.now() : seconds * 1000
+    if (ms >= 0) return Math.min(ms, MAX_HINT_MS)
+  }
+  const ceiling = Math.min(CAP_MS, BASE_MS * 2 ** (failures - 1))
+  return ceiling / 2 + (Math.random() * ceiling) / 2
+}

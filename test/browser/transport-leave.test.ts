@@ -1,0 +1,125 @@
+import { expect } from '@esm-bundle/chai'
+import sinon from 'sinon'
+import { createTransport } from '../../src/transport/createTransport.js'
+import { namespace } from './helpers.js'
+import {
+  answered,
+  clearStorage,
+  closeFrames,
+  expectedIds,
+  idsOf,
+  openFrame,
+  sleep,
+  storedIds,
+  transportPage,
+  waitFor,
+} from '../fixtures/frames.js'
+import { EVENTS, rowOf } from '../fixtures/wire.js'
+
+/** The transport fixture page persisting under `selligent-test:{ns}` (by default never flushing by time). */
+const pageUrl = (ns: string, extra = ''): string =>
+  `/test/fixtures/transport.html?ns=${ns}&key=selligent-test:${ns}${extra}&flush=60000`
+
+const bytes = (body: unknown): number => new TextEncoder().encode(JSON.stringify(body)).length
+
+describe('transport: page leave', function () {
+  this.timeout(5000)
+  afterEach(() => {
+    closeFrames()
+    sinon.restore()
+    clearStorage('selligent-test:')
+  })
+
+  it('sends every queued row with keepalive fetch when the page navigates away', async () => {
+    const ns = namespace()
+    const frame = openFrame(pageUrl(ns))
+    ;(await transportPage(frame)).push(ns, 20)
+    frame.contentWindow?.location.assign('/test/fixtures/blank.html')
+    await waitFor(async () => (await storedIds(ns)).length === 20)
+    expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 20))
+    expect(Object.keys(localStorage).filter((key) => key.includes(ns))).to.deep.equal([])
+  })
+
+  it('keeps keepalive bodies under 64 KB in flight; the next page sends the rest, none twice', async () => {
+    const ns = namespace()
+    const frame = openFrame(pageUrl(ns, '&pad=500&batch=1000&page=1'))
+    ;(await transportPage(frame)).push(ns, 200)
+    frame.contentWindow?.location.assign(pageUrl(ns, '&flush=20&page=2'))
+    await waitFor(async () => (await storedIds(ns)).length >= 200)
+    await sleep(100)
+    const log = await answered(ns)
+    const onLeave = log.filter((request) => request.headers.referer?.includes('page=1'))
+    const nextPage = log.filter((request) => request.headers.referer?.includes('page=2'))
+    expect(onLeave.reduce((sum, request) => sum + bytes(request.body), 0))
+      .to.be.above(30_000)
+      .and.at.most(65_536)
+    expect(idsOf(nextPage)).to.have.length.above(0)
+    expect([...idsOf(onLeave), ...idsOf(nextPage)].sort()).to.deep.equal(expectedIds(ns, 200))
+  })
+
+  it('falls back to sendBeacon (text/plain) without keepalive fetch, halving refused beacons', async () => {
+    const ns = namespace()
+    const frame = openFrame(pageUrl(ns, '&pad=300&nokeepalive'))
+    const page = await transportPage(frame)
+    const navigator = frame.contentWindow?.navigator as Navigator
+    const beacon = navigator.sendBeacon.bind(navigator)
+    // Refuses bodies over 1,500 bytes, as a browser out of beacon quota does.
+    const sendBeacon = sinon
+      .stub(navigator, 'sendBeacon')
+      .callsFake((url, body) => String(body).length <= 1500 && beacon(url, body))
+    page.push(ns, 12)
+    frame.contentWindow?.location.assign('/test/fixtures/blank.html')
+    await waitFor(async () => (await storedIds(ns)).length === 12)
+    const log = await answered(ns)
+    expect(log.every((request) => request.contentType === 'text/plain;charset=UTF-8')).to.equal(
+      true,
+    )
+    expect(log.every((request) => request.path === EVENTS.path)).to.equal(true)
+    expect(log.map((request) => (request.body as unknown[]).length)).to.deep.equal([3, 3, 3, 3])
+    expect(sendBeacon.callCount).to.equal(7)
+    expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 12))
+  })
+
+  it('sends queued rows at once when the page becomes hidden', async () => {
+    const ns = namespace()
+    const transport = createTransport({
+      baseUrl: `/rec/${ns}`,
+      headers: { 'Content-Type': 'text/plain' },
+      batchSize: 100,
+      flushInterval: 60_000,
+      maxQueueRows: 5000,
+      maxQueueBytes: 1_000_000,
+      maxAttempts: 10,
+      storageKey: undefined,
+      debug: false,
+      onReport: () => undefined,
+    })
+    transport.push(EVENTS, rowOf(ns, 0), `${ns}-0`)
+    sinon.stub(document, 'visibilityState').get(() => 'hidden')
+    document.dispatchEvent(new Event('visibilitychange'))
+    await waitFor(() => transport.stats.sent === 1, 1000)
+    expect(await storedIds(ns)).to.deep.equal([`${ns}-0`])
+    transport.close()
+  })
+
+  it('never listens to unload or beforeunload (they keep pages out of the back/forward cache)', () => {
+    const listen = sinon.spy(window, 'addEventListener')
+    const transport = createTransport({
+      baseUrl: '/rec/none',
+      headers: {},
+      batchSize: 100,
+      flushInterval: 1000,
+      maxQueueRows: 5000,
+      maxQueueBytes: 1_000_000,
+      maxAttempts: 10,
+      storageKey: 'selligent-test:unload',
+      debug: false,
+      onReport: () => undefined,
+    })
+    transport.close()
+    const events = listen.getCalls().map((call) => call.args[0])
+    expect(events).to.include('pagehide')
+    expect(events).not.to.include.members(['unload'])
+    expect(events).not.to.include.members(['beforeunload'])
+  })
+})

@@ -1,0 +1,38 @@
+import { expect } from '@esm-bundle/chai'
+import sinon from 'sinon'
+import { createTransport } from '../../src/transport/createTransport.js'
+import { namespace } from './helpers.js'
+import { answered, expectedIds, sleep, storedIds, waitFor } from '../fixtures/frames.js'
+import { EVENTS, rowOf } from '../fixtures/wire.js'
+
+describe('transport: offline', () => {
+  afterEach(() => sinon.restore())
+
+  it('holds rows while the browser is offline and sends them on `online`', async () => {
+    const ns = namespace()
+    let online = false
+    sinon.stub(Navigator.prototype, 'onLine').get(() => online)
+    const transport = createTransport({
+      baseUrl: `/rec/${ns}`,
+      headers: { 'Content-Type': 'text/plain' },
+      batchSize: 2,
+      flushInterval: 20,
+      maxQueueRows: 5000,
+      maxQueueBytes: 1_000_000,
+      maxAttempts: 1,
+      storageKey: undefined,
+      debug: false,
+      onReport: () => undefined,
+    })
+    for (let i = 0; i < 5; i++) transport.push(EVENTS, rowOf(ns, i), `${ns}-${i}`)
+    await transport.flush()
+    await sleep(150)
+    expect(await answered(ns)).to.deep.equal([])
+    expect(transport.stats.queued).to.equal(5)
+    online = true
+    dispatchEvent(new Event('online'))
+    await waitFor(() => transport.stats.sent === 5, 1000)
+    expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 5))
+    transport.close()
+  })
+})

@@ -1,0 +1,177 @@
+import { expect } from '@esm-bundle/chai'
+import sinon from 'sinon'
+import { createTransport } from '../../src/transport/createTransport.js'
+import type { DeliveryReport, Transport } from '../../src/transport/types.js'
+import { namespace, script } from './helpers.js'
+import { clearStorage, expectedIds, sleep, storedIds, waitFor } from '../fixtures/frames.js'
+import { EVENTS, rowOf } from '../fixtures/wire.js'
+
+const open: Transport[] = []
+const errors: unknown[] = []
+const onError = (e: ErrorEvent | PromiseRejectionEvent): number =>
+  errors.push('reason' in e ? e.reason : e.error)
+
+/** A persisting transport; its storage keys start with `selligent-test:{ns}`. */
+function transportFor(
+  ns: string,
+  extra: { maxQueueRows?: number; maxQueueBytes?: number; flushInterval?: number } = {},
+) {
+  const reports: DeliveryReport[] = []
+  const transport = createTransport({
+    baseUrl: `/rec/${ns}`,
+    headers: { 'Content-Type': 'text/plain' },
+    batchSize: 100,
+    flushInterval: 20,
+    maxQueueRows: 5000,
+    maxQueueBytes: 1_000_000,
+    maxAttempts: 10,
+    storageKey: `selligent-test:${ns}`,
+    debug: false,
+    onReport: (report) => reports.push(report),
+    ...extra,
+  })
+  open.push(transport)
+  const push = (count: number, from = 0): void => {
+    for (let i = from; i < from + count; i++) transport.push(EVENTS, rowOf(ns, i), `${ns}-${i}`)
+  }
+  return { transport, reports, push }
+}
+
+/** The queues persisted under `selligent-test:{ns}/…`, parsed. */
+const persisted = (ns: string): unknown[] =>
+  Object.keys(localStorage)
+    .filter((key) => key.startsWith(`selligent-test:${ns}/`))
+    .map((key) => JSON.parse(localStorage.getItem(key) ?? 'null') as unknown)
+
+describe('transport: persisted queue', () => {
+  beforeEach(() => {
+    errors.length = 0
+    addEventListener('error', onError)
+    addEventListener('unhandledrejection', onError)
+  })
+  afterEach(() => {
+    for (const transport of open.splice(0)) transport.close()
+    sinon.restore()
+    removeEventListener('error', onError)
+    removeEventListener('unhandledrejection', onError)
+    clearStorage('selligent-test:')
+  })
+
+  it('writes queued rows under a key of its own: target, tries, id and row', async () => {
+    const ns = namespace()
+    const { push } = transportFor(ns, { flushInterval: 60_000 })
+    push(2)
+    await sleep(150)
+    const key = `${EVENTS.method} ${EVENTS.path}?${EVENTS.query}`
+    expect(persisted(ns)).to.deep.equal([
+      [
+        [
+          key,
+          [
+            [0, `${ns}-0`, rowOf(ns, 0)],
+            [0, `${ns}-1`, rowOf(ns, 1)],
+          ],
+        ],
+      ],
+    ])
+  })
+
+  it('removes its key once every row is delivered', async () => {
+    const ns = namespace()
+    const { transport, push } = transportFor(ns)
+    push(2)
+    await waitFor(() => transport.stats.sent === 2)
+    await sleep(150)
+    expect(persisted(ns)).to.deep.equal([])
+  })
+
+  it('writes storage once for a burst of 10,000 pushes in one task', async () => {
+    const ns = namespace()
+    await script(ns, [{ status: 200, delayMs: 1000 }])
+    const setItem = sinon.spy(Storage.prototype, 'setItem')
+    const { push } = transportFor(ns, { maxQueueRows: 20_000, maxQueueBytes: 5_000_000 })
+    push(10_000)
+    expect(setItem.callCount).to.equal(0)
+    await sleep(300)
+    const writes = setItem.getCalls().filter(({ args }) => String(args[0]).includes(ns))
+    expect(writes).to.have.length(1)
+    expect(JSON.stringify(persisted(ns))).to.contain(`${ns}-9999`)
+  })
+
+  it('still delivers from memory when a write throws QuotaExceededError, warning once', async () => {
+    const ns = namespace()
+    const quota = new DOMException('quota', 'QuotaExceededError')
+    sinon.stub(Storage.prototype, 'setItem').throws(quota)
+    const warn = sinon.stub(console, 'warn')
+    const { transport, push } = transportFor(ns, { flushInterval: 200 })
+    push(3)
+    await sleep(150)
+    push(3, 3)
+    await waitFor(() => transport.stats.sent === 6)
+    expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 6))
+    expect(warn.callCount).to.equal(1)
+    expect(warn.firstCall.args[1]).to.equal(quota)
+    expect(errors).to.deep.equal([])
+  })
+
+  it('still delivers from memory when localStorage itself is unavailable', async () => {
+    const ns = namespace()
+    sinon.stub(window, 'localStorage').get(() => {
+      throw new DOMException('denied', 'SecurityError')
+    })
+    const warn = sinon.stub(console, 'warn')
+    const { transport, push } = transportFor(ns)
+    push(3)
+    await waitFor(() => transport.stats.sent === 3)
+    expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 3))
+    expect(warn.callCount).to.equal(1)
+    expect(errors).to.deep.equal([])
+  })
+
+  for (const [name, text] of [
+    ['text that is not JSON', '[[{"POST /x'],
+    ['JSON of the wrong shape', '{"a":[1,{"b":null}]}'],
+    ['rows of the wrong shape', '[["POST /x?y",[null,[1],["a",5],{"0":1}]],[7]]'],
+  ] as const) {
+    it(`ignores ${name} left in storage and delivers new rows`, async () => {
+      const ns = namespace()
+      localStorage.setItem(`selligent-test:${ns}/crashed`, text)
+      sinon.stub(console, 'warn')
+      const { transport, push } = transportFor(ns)
+      await sleep(50)
+      push(2)
+      await waitFor(() => transport.stats.sent === 2)
+      expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 2))
+      expect(localStorage.getItem(`selligent-test:${ns}/crashed`)).to.equal(null)
+      expect(errors).to.deep.equal([])
+    })
+  }
+
+  it('drops the oldest rows past maxQueueRows, counted, reported together, warning once', async () => {
+    const ns = namespace()
+    const warn = sinon.stub(console, 'warn')
+    const { transport, reports, push } = transportFor(ns, { maxQueueRows: 5, flushInterval: 100 })
+    push(8)
+    await Promise.resolve()
+    expect(reports.map((r) => [r.type, r.ids])).to.deep.equal([
+      ['dropped', [`${ns}-0`, `${ns}-1`, `${ns}-2`]],
+    ])
+    expect(reports[0]?.reason?.message).to.contain('Queue full')
+    expect(transport.stats.dropped).to.deep.equal({ overflow: 3 })
+    expect(warn.callCount).to.equal(1)
+    await waitFor(() => transport.stats.sent === 5)
+    expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 5, 3))
+  })
+
+  it('drops the oldest rows past maxQueueBytes of row JSON', async () => {
+    const ns = namespace()
+    sinon.stub(console, 'warn')
+    const size = JSON.stringify(rowOf(ns, 0)).length
+    const { transport, push } = transportFor(ns, { maxQueueBytes: size * 4, flushInterval: 100 })
+    push(6)
+    await Promise.resolve()
+    expect(transport.stats.dropped).to.deep.equal({ overflow: 2 })
+    await waitFor(() => transport.stats.sent === 4)
+    expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 4, 2))
+  })
+})

@@ -1,0 +1,93 @@
+import { expect } from '@esm-bundle/chai'
+import { namespace } from './helpers.js'
+import {
+  answered,
+  clearStorage,
+  closeFrames,
+  expectedIds,
+  idsOf,
+  openFrame,
+  sleep,
+  storedIds,
+  transportPage,
+  waitFor,
+} from '../fixtures/frames.js'
+import { EVENTS, rowOf } from '../fixtures/wire.js'
+
+/** A transport page persisting under `selligent-test:{ns}`, flushing after 20 ms. */
+const pageUrl = (ns: string, extra = ''): string =>
+  `/test/fixtures/transport.html?ns=${ns}&key=selligent-test:${ns}&flush=20${extra}`
+
+/** What a page that crashed with `count` rows queued leaves in storage: a key nobody holds. */
+function leaveCrashedQueue(ns: string, count: number): void {
+  const rows = Array.from({ length: count }, (_, i) => [0, `${ns}-${i}`, rowOf(ns, i)])
+  const target = `${EVENTS.method} ${EVENTS.path}?${EVENTS.query}`
+  localStorage.setItem(`selligent-test:${ns}/crashed`, JSON.stringify([[target, rows]]))
+}
+
+/** Long enough for a second send to show: one heartbeat, or a moment with Web Locks. */
+const settle = (extra: string): Promise<void> => sleep(extra ? 1200 : 200)
+
+/** Fails unless every id reached the server once, in any request, whatever its answer. */
+async function expectEachSentOnce(ns: string, expected: string[]): Promise<void> {
+  expect(idsOf(await answered(ns)).sort()).to.deep.equal(expected)
+}
+
+for (const [mode, extra] of [
+  ['Web Locks', ''],
+  ['heartbeat and claim (no Web Locks)', '&nolocks'],
+] as const) {
+  describe(`transport: several tabs, ${mode}`, function () {
+    this.timeout(8000)
+    afterEach(() => {
+      closeFrames()
+      clearStorage('selligent-test:')
+    })
+
+    it('a new page delivers the rows a crashed page left in storage', async () => {
+      const ns = namespace()
+      leaveCrashedQueue(ns, 10)
+      openFrame(pageUrl(ns, extra))
+      await waitFor(async () => (await storedIds(ns)).length === 10)
+      await expectEachSentOnce(ns, expectedIds(ns, 10))
+      expect(localStorage.getItem(`selligent-test:${ns}/crashed`)).to.equal(null)
+    })
+
+    it('two pages opened together send the rows a crashed page left once, not twice', async () => {
+      const ns = namespace()
+      leaveCrashedQueue(ns, 30)
+      openFrame(pageUrl(ns, extra))
+      openFrame(pageUrl(ns, extra))
+      await waitFor(async () => (await storedIds(ns)).length >= 30)
+      await settle(extra)
+      await expectEachSentOnce(ns, expectedIds(ns, 30))
+    })
+
+    it('two live pages each send only their own rows', async () => {
+      const ns = namespace()
+      const [a, b] = await Promise.all([
+        transportPage(openFrame(pageUrl(ns, extra))),
+        transportPage(openFrame(pageUrl(ns, extra))),
+      ])
+      a.push(`${ns}-a`, 10)
+      b.push(`${ns}-b`, 10)
+      await waitFor(async () => (await storedIds(ns)).length >= 20)
+      await settle(extra)
+      await expectEachSentOnce(ns, [...expectedIds(`${ns}-a`, 10), ...expectedIds(`${ns}-b`, 10)])
+    })
+
+    it('the other page delivers the rows of a page closed with rows queued, once', async () => {
+      const ns = namespace()
+      const survivor = openFrame(pageUrl(ns, extra))
+      await transportPage(survivor)
+      // Offline, the closing page can send nothing: its rows stay queued in storage.
+      const closing = openFrame(pageUrl(ns, `${extra}&offline`))
+      ;(await transportPage(closing)).push(ns, 5)
+      await sleep(200)
+      expect(await answered(ns)).to.deep.equal([])
+      closing.remove()
+      await waitFor(async () => (await storedIds(ns)).length === 5)
+      await expectEachSentOnce(ns, expectedIds(ns, 5))
+    })
+  })
+}
