@@ -1,36 +1,11 @@
-import type { SelligentSettings } from '../plugin/SelligentSettings.js'
+import { DIRECT_KEYS, SETTING_KEYS } from '../plugin/resolveSettings.js'
 
-/**
- * How each setting is written as a `data-*` attribute: `data-allowed-events` is
- * `dataset.allowedEvents`, so the camelCase keys are the settings' own. `refused`: SMC credentials
- * are not read from markup (see README, "Script tag"). Typed against the settings so a new setting
- * cannot be forgotten here.
- */
-const KINDS = {
-  organization: 'text',
-  allowedEvents: 'list',
-  eventsDataListApiName: 'text',
-  sendAliasEvents: 'flag',
-  sendGroupEvents: 'flag',
-  sendPageEvents: 'flag',
-  sendScreenEvents: 'flag',
-  proxyUrl: 'text',
-  smcAdminUrl: 'refused',
-  apiKey: 'refused',
-  apiSecret: 'refused',
-  columns: 'json',
-  batchSize: 'number',
-  flushInterval: 'number',
-  maxQueueRows: 'number',
-  maxQueueBytes: 'number',
-  maxAttempts: 'number',
-  persist: 'flag',
-  debug: 'flag',
-} as const satisfies Record<keyof SelligentSettings, string>
+/** Settings whose attribute is taken as written; the others are read as JSON where they parse. */
+const TEXT_KEYS = ['organization', 'eventsDataListApiName', 'proxyUrl']
 
 /** What the `data-*` attributes of a script tag say. */
 export interface ScriptSettings {
-  /** Settings to hand to the plugin, values converted; unconvertible values are kept as text so the plugin's own validation names them. */
+  /** Settings for the plugin; a value that does not convert stays text, for its validation to name. */
   readonly settings: Record<string, unknown>
   /** Problems the plugin cannot see: credentials in markup. */
   readonly problems: readonly string[]
@@ -40,50 +15,44 @@ export interface ScriptSettings {
 export const attributeOf = (key: string): string =>
   `data-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
 
-function convert(kind: string, text: string): unknown {
-  switch (kind) {
-    case 'list':
-      return text
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean)
-    case 'flag':
-      // A bare attribute (`data-debug`) is on, as HTML boolean attributes are.
-      return text === '' || text === 'true' ? true : text === 'false' ? false : text
-    case 'number':
-      return text.trim() && Number.isFinite(+text) ? +text : text
-    case 'json':
-      try {
-        return JSON.parse(text) as unknown
-      } catch {
-        return text
-      }
-    default:
-      return text
+function convert(key: string, text: string): unknown {
+  if (key === 'allowedEvents') {
+    return text
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean)
+  }
+  if (TEXT_KEYS.includes(key)) return text
+  // A bare attribute (`data-debug`) is on, as HTML boolean attributes are.
+  if (text === '') return true
+  try {
+    return JSON.parse(text) as unknown // true, 100, {"CONTEXT": null}
+  } catch {
+    return text
   }
 }
 
 /**
- * Reads the settings from a script tag's `data-*` attributes, or `undefined` when it has none of
- * them (the tag then only defines the global). Attributes that name no setting are not ours and
- * are left alone. Without `data-proxy-url` the settings still name it, so the plugin reports it
- * missing rather than asking for direct-mode credentials the drop-in refuses.
+ * Reads the settings from a script tag's `data-*` attributes (`data-allowed-events` is
+ * `dataset.allowedEvents`: the camelCase keys are the settings' own), or `undefined` when it has
+ * none (the tag then only defines the global). Attributes that name no setting are not ours.
+ * SMC credentials are refused: in markup every visitor reads them (see README, "Script tag").
+ * Without `data-proxy-url` the settings still name it, so the plugin reports it missing rather
+ * than asking for the credentials refused here.
  */
 export function settingsFromScript(data: DOMStringMap): ScriptSettings | undefined {
   const settings: Record<string, unknown> = {}
   const problems: string[] = []
-  let found = false
-  for (const [key, kind] of Object.entries(KINDS)) {
+  for (const key of SETTING_KEYS) {
     const text = data[key]
     if (text === undefined) continue
-    found = true
-    if (kind === 'refused') {
+    if (DIRECT_KEYS.includes(key)) {
       problems.push(
-        `${attributeOf(key)} is not accepted: SMC credentials in the page are readable by every visitor; send through a relay with data-proxy-url`,
+        `${attributeOf(key)} is not accepted: credentials in the page are readable by every visitor; use data-proxy-url`,
       )
-    } else settings[key] = convert(kind, text)
+    } else settings[key] = convert(key, text)
   }
-  if (!found) return undefined
+  if (!problems.length && !Object.keys(settings).length) return undefined
   settings.proxyUrl ??= ''
   return { settings, problems }
 }

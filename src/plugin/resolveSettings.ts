@@ -25,16 +25,17 @@ const OPTIONAL: readonly (readonly [string, Check, string, unknown])[] = [
   ['persist', isFlag, FLAG, true],
   ['debug', isFlag, FLAG, false],
 ]
-const DIRECT = ['smcAdminUrl', 'apiKey', 'apiSecret']
-const KNOWN = new Set([
+/** The direct-mode settings; never read from markup, never echoed. */
+export const DIRECT_KEYS = ['smcAdminUrl', 'apiKey', 'apiSecret']
+/** Every setting's key. */
+export const SETTING_KEYS = [
   'organization',
   'allowedEvents',
   'proxyUrl',
   'columns',
-  ...DIRECT,
+  ...DIRECT_KEYS,
   ...OPTIONAL.map(([key]) => key),
-])
-const LOOPBACK = ['localhost', '127.0.0.1', '[::1]']
+]
 
 /** Settings after validation, with every default applied. */
 export interface ResolvedSettings {
@@ -67,14 +68,9 @@ export interface Resolution {
   readonly warnings: readonly string[]
 }
 
-/** How a bad value is quoted in a message; credentials are never echoed. */
-function show(value: unknown, key: string): string {
-  if (key === 'apiKey' || key === 'apiSecret') return 'a redacted value'
-  const text = typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value))
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text
-}
+const LOOPBACK = ['localhost', '127.0.0.1', '[::1]']
 
-/** An absolute http(s) URL; plain http only for loopback hosts. */
+/** An absolute https URL, or plain http to a loopback host. */
 function httpsUrl(value: unknown): URL | undefined {
   try {
     const url = new URL(value as string)
@@ -98,9 +94,17 @@ export function resolveSettings(input: unknown): Resolution {
   const problems: string[] = []
   const warnings: string[] = []
   const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>
-  const resolved: Record<string, unknown> = {}
+  const resolved: Record<string, unknown> = { headers: { 'Content-Type': 'text/plain' } }
   const bad = (key: string, rule: string, value = raw[key]): void => {
-    problems.push(`"${key}" must be ${rule}; got ${show(value, key)}`)
+    let shown = 'a redacted value' // credentials are never echoed
+    if (!/^api/.test(key)) {
+      try {
+        shown = JSON.stringify(value) ?? String(value)
+      } catch {
+        shown = String(value) // BigInt, cycles
+      }
+    }
+    problems.push(`"${key}" must be ${rule}; got ${shown}`)
   }
   /** The value of `key` when it passes `check`; a problem (or a missing one) otherwise. */
   const take = (key: string, check: Check, rule: string, required = true): unknown => {
@@ -112,10 +116,9 @@ export function resolveSettings(input: unknown): Resolution {
     return undefined
   }
 
-  if (raw !== input || Array.isArray(input))
-    problems.push(`settings must be an object; got ${show(input, '')}`)
-  for (const key of Object.keys(raw)) {
-    if (!KNOWN.has(key)) warnings.push(`unknown setting "${key}" is ignored (a typo?)`)
+  if (raw !== input || Array.isArray(input)) bad('settings', 'an object', input)
+  for (const key in raw) {
+    if (!SETTING_KEYS.includes(key)) warnings.push(`unknown setting "${key}" is ignored (a typo?)`)
   }
   resolved.organization = take('organization', isText, 'a non-empty string')
   const events = take(
@@ -128,13 +131,12 @@ export function resolveSettings(input: unknown): Resolution {
     resolved[key] = take(key, check, rule, false) ?? fallback
   }
 
-  resolved.headers = { 'Content-Type': 'text/plain' }
-  if (raw.proxyUrl !== undefined) {
-    const proxy = raw.proxyUrl
-    if (typeof proxy === 'string' && (proxy.startsWith('/') || httpsUrl(proxy))) {
+  const proxy = raw.proxyUrl
+  if (proxy !== undefined) {
+    if (typeof proxy === 'string' && (proxy[0] === '/' || httpsUrl(proxy))) {
       resolved.baseUrl = proxy.replace(/\/+$/, '')
     } else bad('proxyUrl', 'a path like "/smc" or an https URL')
-    for (const key of DIRECT) {
+    for (const key of DIRECT_KEYS) {
       if (raw[key] !== undefined) {
         warnings.push(
           `"${key}" is ignored with "proxyUrl"${key === 'apiSecret' ? ' and never sent: remove it from the page, every visitor can read it' : ''}`,
@@ -142,14 +144,16 @@ export function resolveSettings(input: unknown): Resolution {
       }
     }
   } else {
-    const [adminUrl, key, secret] = DIRECT.map((name) => take(name, isText, 'a non-empty string'))
+    const [adminUrl, key, secret] = DIRECT_KEYS.map((name) =>
+      take(name, isText, 'a non-empty string'),
+    )
     const url = httpsUrl(adminUrl)
     if (adminUrl && !url) bad('smcAdminUrl', 'an https URL (http only for localhost)')
     if (url && key && secret) {
       resolved.baseUrl = `${url.origin}/Portal/Api`
       resolved.headers = { 'X-ApiKey': `${key}:${secret}`, 'Content-Type': 'application/json' }
       warnings.push(
-        'direct mode: "apiSecret" is visible to every visitor of this page; send through a relay ("proxyUrl") instead',
+        'direct mode: "apiSecret" is visible to every visitor; use a relay ("proxyUrl")',
       )
     }
   }
@@ -160,27 +164,23 @@ export function resolveSettings(input: unknown): Resolution {
     'an object',
     false,
   ) ?? {}) as Record<string, unknown>
-  for (const key of Object.keys(overrides)) {
-    if (!(STANDARD_COLUMNS as readonly string[]).includes(key)) {
-      problems.push(`"columns.${key}" is not a standard column (${STANDARD_COLUMNS.join(', ')})`)
-    }
+  for (const key in overrides) {
+    if (!(STANDARD_COLUMNS as readonly string[]).includes(key))
+      bad(`columns.${key}`, `one of ${STANDARD_COLUMNS.join()}`, key)
   }
-  const columns: [StandardColumn, string][] = []
-  for (const column of STANDARD_COLUMNS) {
+  const names: string[] = []
+  resolved.columns = STANDARD_COLUMNS.flatMap((column) => {
     const name = overrides[column] === undefined ? column : overrides[column]
-    if (isApiName(name)) columns.push([column, name])
-    else if (name !== null || column === 'EVENT_ID') {
+    if (isApiName(name) && !names.includes(name)) return [[column, names[names.push(name) - 1]]]
+    if (name !== null || column === 'EVENT_ID') {
       bad(
         `columns.${column}`,
-        `an SMC field name${column === 'EVENT_ID' ? ' (it cannot be dropped)' : ' or null'}`,
+        `an SMC field name used once${column === 'EVENT_ID' ? ' (it cannot be dropped)' : ', or null'}`,
         name,
       )
     }
-  }
-  const names = columns.map(([, name]) => name)
-  const twice = names.filter((name, i) => names.indexOf(name) !== i)
-  if (twice.length) problems.push(`"columns" names a field twice: ${twice.join(', ')}`)
-  resolved.columns = columns
+    return []
+  })
 
   return {
     settings: problems.length ? undefined : (resolved as unknown as ResolvedSettings),

@@ -1,6 +1,6 @@
 import type { Analytics, Context, Plugin } from '@segment/analytics-next'
 import { createTransport } from '../transport/createTransport.js'
-import type { DeliveryReport, Row, Target, Transport, TransportStats } from '../transport/types.js'
+import type { DeliveryReport, Target, Transport, TransportStats } from '../transport/types.js'
 import { version } from '../version.js'
 import { resolveSettings, type ResolvedSettings } from './resolveSettings.js'
 import type { SelligentSettings } from './SelligentSettings.js'
@@ -61,10 +61,13 @@ function isWanted(ctx: Context, settings: ResolvedSettings): boolean {
 export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   const { settings, problems, warnings } = resolveSettings(input)
   warnings.forEach(warnOnce)
+  // Hooks act only when settings are valid, and everything below runs only from hooks and load.
+  const s = settings as ResolvedSettings
   let transport: Transport | undefined
   let analytics: Analytics | undefined
+  let eventsTarget: Target
   // Calls made before load() has finished wait here, bounded like the queue they will join.
-  let held: (readonly [Context, AliasIds | undefined])[] = []
+  let held: Context[] = []
   // Once a user is identified, analytics-next overwrites an alias event's userId with the old id
   // (design §3): such aliases wait for its `alias` emitter, which alone still knows the new id.
   // It fires right after the destinations ran, in call order, with the `from` the call gave; an
@@ -92,37 +95,26 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     if (anonymous) analytics?.emit('error', { code: 'delivery_failure', reason })
   }
 
-  function push(resolved: ResolvedSettings, target: Target, row: Row, ctx: Context): void {
-    const id = ctx.event.messageId ?? ctx.id
-    contexts.set(id, ctx)
-    // A row another tab delivers is never reported here: forget the oldest past the queue's cap.
-    if (contexts.size > resolved.maxQueueRows)
-      contexts.delete(contexts.keys().next().value as string)
-    transport?.push(target, row, id)
-  }
-
-  function deliver(resolved: ResolvedSettings, ctx: Context, alias?: AliasIds): void {
+  function deliver(ctx: Context, alias?: AliasIds): void {
     if (!transport) {
-      if (held.push([ctx, alias]) > resolved.maxQueueRows) held.shift()
+      if (held.push(ctx) > s.maxQueueRows) held.shift()
       return
     }
     const { event } = ctx
-    if (event.type !== 'group') {
-      push(
-        resolved,
-        eventsTarget(resolved),
-        toEventRow(event, resolved.columns, ctx.id, alias),
-        ctx,
-      )
+    const request =
+      event.type === 'group'
+        ? toSegmentRequest(event, s.organization)
+        : { target: eventsTarget, row: toEventRow(event, s.columns, ctx.id, alias) }
+    if (typeof request === 'string') {
+      ctx.log('warn', `${PLUGIN_NAME}: group call not sent: ${request}`)
+      if (s.debug) console.warn(`[${PLUGIN_NAME}] group call not sent: ${request}`)
       return
     }
-    const request = toSegmentRequest(event, resolved.organization)
-    if (request.problem === undefined) {
-      push(resolved, request.target, request.row, ctx)
-      return
-    }
-    ctx.log('warn', `${PLUGIN_NAME}: group call not sent: ${request.problem}`)
-    if (resolved.debug) console.warn(`[${PLUGIN_NAME}] group call not sent: ${request.problem}`)
+    const id = event.messageId ?? ctx.id
+    contexts.set(id, ctx)
+    // A row another tab delivers is never reported here: forget the oldest past the queue's cap.
+    if (contexts.size > s.maxQueueRows) contexts.delete(contexts.keys().next().value as string)
+    transport.push(request.target, request.row, id)
   }
 
   // Never throws, never awaits: analytics-next awaits destination hooks before a call resolves.
@@ -131,8 +123,8 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
       undelivered.delete(ctx)
       if (settings && !taken.has(ctx) && isWanted(ctx, settings)) {
         if (ctx.event.type === 'alias' && analytics?.user().id()) {
-          if (aliases.push(ctx) > 100) deliver(settings, aliases.shift() as Context)
-        } else deliver(settings, ctx)
+          if (aliases.push(ctx) > 100) deliver(aliases.shift() as Context)
+        } else deliver(ctx)
       }
     } catch (error) {
       ctx.log('error', `${PLUGIN_NAME}: call not sent`, { error })
@@ -144,7 +136,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     name: PLUGIN_NAME,
     type: 'destination',
     version,
-    isLoaded: () => transport !== undefined,
+    isLoaded: () => !!transport,
     get stats() {
       // Before load only the held calls exist; nothing has been sent yet.
       return (
@@ -163,19 +155,26 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     unload: () => transport?.flush(),
     load(_ctx, instance) {
       if (!settings) return Promise.reject(new SettingsError(problems))
+      if (transport) return Promise.resolve()
       analytics = instance
+      const names = s.columns.map(([, name]) => name)
+      eventsTarget = {
+        method: 'POST',
+        path: `/organizations/${encodeURIComponent(s.organization)}/lists/${s.eventsDataListApiName}/data/load`,
+        query: `keyFields=${names[0] as string}&fields=${names.join()}`,
+      }
+      transport = createTransport({
+        ...s,
+        storageKey: s.persist
+          ? `selligent:${s.organization}:${s.eventsDataListApiName}`
+          : undefined,
+        onReport: report,
+      })
       instance.on('alias', (to: string, from: string | null) => {
         const ctx = aliases[0]
         if (!ctx || (ctx.event.previousId ?? null) !== from) return
         aliases.shift()
-        deliver(settings, ctx, { to, from })
-      })
-      transport ??= createTransport({
-        ...settings,
-        storageKey: settings.persist
-          ? `selligent:${settings.organization}:${settings.eventsDataListApiName}`
-          : undefined,
-        onReport: report,
+        deliver(ctx, { to, from })
       })
       instance.on('dispatch_start', (ctx: Context) => undelivered.add(ctx))
       // Calls this plugin never sees (switched off, cancelled) leave the set when their run ends.
@@ -186,7 +185,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
           taken.add(ctx)
         }
       })
-      for (const [ctx, alias] of held) deliver(settings, ctx, alias)
+      held.forEach((ctx) => deliver(ctx))
       held = []
       return Promise.resolve()
     },
@@ -197,21 +196,4 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     alias: hook,
     group: hook,
   }
-}
-
-const targets = new WeakMap<ResolvedSettings, Target>()
-
-/** The events data list's load target: one per settings, computed once. */
-function eventsTarget(settings: ResolvedSettings): Target {
-  let target = targets.get(settings)
-  if (!target) {
-    const names = settings.columns.map(([, name]) => name)
-    target = {
-      method: 'POST',
-      path: `/organizations/${encodeURIComponent(settings.organization)}/lists/${settings.eventsDataListApiName}/data/load`,
-      query: `keyFields=${names[0] ?? ''}&fields=${names.join(',')}`,
-    }
-    targets.set(settings, target)
-  }
-  return target
 }

@@ -13,17 +13,16 @@ export interface AliasIds {
 
 /** A cell from a scalar: `""` when absent, text otherwise, clipped like every string. */
 export function cell(value: unknown): string {
-  if (value === undefined || value === null) return ''
   try {
-    return clip(typeof value === 'string' ? value : String(value), MAX_STRING)
+    return value == null ? '' : clip(String(value), MAX_STRING)
   } catch {
-    return ''
+    return '' // a toString that throws
   }
 }
 
 function timestamp(value: unknown): string {
-  const time = value instanceof Date || typeof value === 'string' ? new Date(value) : undefined
-  return time && !isNaN(time.getTime()) ? time.toISOString() : ''
+  const time = new Date(value as string)
+  return value && !isNaN(+time) ? time.toISOString() : ''
 }
 
 function properties(event: SegmentEvent): string {
@@ -55,8 +54,6 @@ export function toEventRow(
   fallbackId: string,
   alias?: AliasIds,
 ): string[] {
-  const identified =
-    event.userId !== undefined && event.userId !== null && event.userId !== alias?.to
   const cells: Record<StandardColumn, () => string> = {
     EVENT_ID: () => cell(event.messageId ?? fallbackId),
     EVENT_TYPE: () => event.type,
@@ -76,7 +73,7 @@ export function toEventRow(
         : cell(
             alias?.from ??
               event.previousId ??
-              (alias && identified ? event.userId : event.anonymousId),
+              (alias && event.userId !== alias.to ? event.userId : event.anonymousId),
           ),
     PROPERTIES: () => properties(event),
     CONTEXT: () => context(event),

@@ -26,7 +26,7 @@ describe('settings', () => {
     [
       'settings that are not an object',
       'nope' as unknown as Raw,
-      /settings must be an object; got "nope"/,
+      /"settings" must be an object; got "nope"/,
     ],
     ['a missing organization', valid({ organization: undefined }), /"organization" is required/],
     [
@@ -80,22 +80,22 @@ describe('settings', () => {
     [
       'a column that is not standard',
       valid({ columns: { EVENT: 'X' } }),
-      /"columns.EVENT" is not a standard column/,
+      /"columns.EVENT" must be one of EVENT_ID,EVENT_TYPE,.*; got "EVENT"/,
     ],
     [
       'EVENT_ID dropped',
       valid({ columns: { EVENT_ID: null } }),
-      /"columns.EVENT_ID" must be an SMC field name \(it cannot be dropped\); got null/,
+      /"columns.EVENT_ID" must be an SMC field name used once \(it cannot be dropped\); got null/,
     ],
     [
       'a column renamed to an unsafe name',
       valid({ columns: { PROPERTIES: 'a,b' } }),
-      /"columns.PROPERTIES" must be an SMC field name or null; got "a,b"/,
+      /"columns.PROPERTIES" must be an SMC field name used once, or null; got "a,b"/,
     ],
     [
       'two columns with one name',
       valid({ columns: { PROPERTIES: 'CONTEXT' } }),
-      /"columns" names a field twice: CONTEXT/,
+      /"columns.CONTEXT" must be an SMC field name used once, or null; got "CONTEXT"/,
     ],
     ['a batchSize of 0', valid({ batchSize: 0 }), /"batchSize" must be a positive integer; got 0/],
     [
