@@ -48,7 +48,7 @@ export function settingsFromScript(data: DOMStringMap): ScriptSettings | undefin
     if (text === undefined) continue
     if (DIRECT_KEYS.includes(key)) {
       problems.push(
-        `${attributeOf(key)} is not accepted: credentials in the page are readable by every visitor; use data-proxy-url`,
+        `${attributeOf(key)} is refused (every visitor could read it): use data-proxy-url`,
       )
     } else settings[key] = convert(key, text)
   }

@@ -1,4 +1,4 @@
-import { STANDARD_COLUMNS, isApiName, type StandardColumn } from './columns.js'
+import { STANDARD_COLUMNS, isApiName } from './columns.js'
 
 type Check = (value: unknown) => boolean
 const isText: Check = (v) => typeof v === 'string' && v.trim() !== ''
@@ -12,7 +12,7 @@ const COUNT = 'a positive integer'
  * One table, so a setting's rule, default and known-ness cannot drift apart.
  */
 const OPTIONAL: readonly (readonly [string, Check, string, unknown])[] = [
-  ['eventsDataListApiName', isApiName, 'an SMC api name (letters, digits, _, -)', 'segment_events'],
+  ['eventsDataListApiName', isApiName, 'an api name ([A-Za-z0-9_-])', 'segment_events'],
   ['sendAliasEvents', isFlag, FLAG, false],
   ['sendGroupEvents', isFlag, FLAG, false],
   ['sendPageEvents', isFlag, FLAG, false],
@@ -50,8 +50,8 @@ export interface ResolvedSettings {
   readonly baseUrl: string
   /** Request headers: credentials in direct mode, a CORS-simple content type in proxy mode. */
   readonly headers: Readonly<Record<string, string>>
-  /** The event columns sent, in order: [standard column, name in SMC]. */
-  readonly columns: readonly (readonly [StandardColumn, string])[]
+  /** The event columns sent, in order: [index in STANDARD_COLUMNS, name in SMC]. */
+  readonly columns: readonly (readonly [number, string])[]
   readonly batchSize: number
   readonly flushInterval: number
   readonly maxQueueRows: number
@@ -118,7 +118,7 @@ export function resolveSettings(input: unknown): Resolution {
 
   if (raw !== input || Array.isArray(input)) bad('settings', 'an object', input)
   for (const key in raw) {
-    if (!SETTING_KEYS.includes(key)) warnings.push(`unknown setting "${key}" is ignored (a typo?)`)
+    if (!SETTING_KEYS.includes(key)) warnings.push(`"${key}" is not a setting (a typo?)`)
   }
   resolved.organization = take('organization', isText, 'a non-empty string')
   const events = take(
@@ -139,7 +139,7 @@ export function resolveSettings(input: unknown): Resolution {
     for (const key of DIRECT_KEYS) {
       if (raw[key] !== undefined) {
         warnings.push(
-          `"${key}" is ignored with "proxyUrl"${key === 'apiSecret' ? ' and never sent: remove it from the page, every visitor can read it' : ''}`,
+          `"${key}" is ignored with "proxyUrl"${key === 'apiSecret' ? ': remove it, every visitor can read it' : ''}`,
         )
       }
     }
@@ -152,9 +152,7 @@ export function resolveSettings(input: unknown): Resolution {
     if (url && key && secret) {
       resolved.baseUrl = `${url.origin}/Portal/Api`
       resolved.headers = { 'X-ApiKey': `${key}:${secret}`, 'Content-Type': 'application/json' }
-      warnings.push(
-        'direct mode: "apiSecret" is visible to every visitor; use a relay ("proxyUrl")',
-      )
+      warnings.push('"apiSecret" is public in direct mode; use a relay ("proxyUrl")')
     }
   }
 
@@ -169,9 +167,12 @@ export function resolveSettings(input: unknown): Resolution {
       bad(`columns.${key}`, `one of ${STANDARD_COLUMNS.join()}`, key)
   }
   const names: string[] = []
-  resolved.columns = STANDARD_COLUMNS.flatMap((column) => {
+  resolved.columns = STANDARD_COLUMNS.flatMap((column, index) => {
     const name = overrides[column] === undefined ? column : overrides[column]
-    if (isApiName(name) && !names.includes(name)) return [[column, names[names.push(name) - 1]]]
+    if (isApiName(name) && !names.includes(name)) {
+      names.push(name)
+      return [[index, name]]
+    }
     if (name !== null || column === 'EVENT_ID') {
       bad(
         `columns.${column}`,

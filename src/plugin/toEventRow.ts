@@ -1,5 +1,4 @@
 import type { SegmentEvent } from '@segment/analytics-next'
-import type { StandardColumn } from './columns.js'
 import { clip, MAX_STRING, toJsonText } from './toJsonText.js'
 
 /** Context keys kept in the CONTEXT cell: what SMC can segment on, not the library's internals. */
@@ -45,39 +44,33 @@ function context(event: SegmentEvent): string {
 }
 
 /**
- * The event row of design §3, one cell per kept column, every cell a string. `alias` carries the
- * ids analytics-next's emitter reported when the event itself lost them (see design §3's quirk).
+ * The event row of design §3 in the standard column order, then the kept columns picked by
+ * index; every cell a string. `alias` carries the ids analytics-next's emitter reported when the
+ * event itself lost them (see design §3's quirk).
  */
 export function toEventRow(
   event: SegmentEvent,
-  columns: readonly (readonly [StandardColumn, string])[],
+  columns: readonly (readonly [number, string])[],
   fallbackId: string,
   alias?: AliasIds,
 ): string[] {
-  const cells: Record<StandardColumn, () => string> = {
-    EVENT_ID: () => cell(event.messageId ?? fallbackId),
-    EVENT_TYPE: () => event.type,
-    EVENT_NAME: () =>
-      cell(
-        event.type === 'track'
-          ? event.event
-          : event.type === 'page' || event.type === 'screen'
-            ? event.name
-            : '',
-      ),
-    USER_ID: () => cell(alias ? alias.to : event.userId),
-    ANONYMOUS_ID: () => cell(event.anonymousId),
-    PREVIOUS_ID: () =>
-      event.type !== 'alias'
-        ? ''
-        : cell(
-            alias?.from ??
-              event.previousId ??
-              (alias && event.userId !== alias.to ? event.userId : event.anonymousId),
-          ),
-    PROPERTIES: () => properties(event),
-    CONTEXT: () => context(event),
-    TIMESTAMP: () => timestamp(event.timestamp),
-  }
-  return columns.map(([column]) => cells[column]())
+  const { type } = event
+  const cells = [
+    cell(event.messageId ?? fallbackId),
+    type,
+    cell(type === 'track' ? event.event : type === 'page' || type === 'screen' ? event.name : ''),
+    cell(alias ? alias.to : event.userId),
+    cell(event.anonymousId),
+    type === 'alias'
+      ? cell(
+          alias?.from ??
+            event.previousId ??
+            (alias && event.userId !== alias.to ? event.userId : event.anonymousId),
+        )
+      : '',
+    properties(event),
+    context(event),
+    timestamp(event.timestamp),
+  ]
+  return columns.map(([index]) => cells[index] as string)
 }
