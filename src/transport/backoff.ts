@@ -13,11 +13,8 @@ const MAX_HINT_MS = 600_000
  * random), so the browsers of many visitors hit by one outage do not come back in lockstep.
  */
 export function retryDelay(failures: number, hint: string | null): number {
-  if (hint) {
-    const seconds = Number(hint)
-    const ms = Number.isNaN(seconds) ? Date.parse(hint) - Date.now() : seconds * 1000
-    if (ms >= 0) return Math.min(ms, MAX_HINT_MS)
-  }
+  // NaN for a missing or unreadable hint; a hint of 0 reads as the epoch, in the past: backoff.
+  const ms = hint ? Number(hint) * 1000 || Date.parse(hint) - Date.now() : NaN
   const ceiling = Math.min(CAP_MS, BASE_MS * 2 ** (failures - 1))
-  return ceiling / 2 + (Math.random() * ceiling) / 2
+  return ms >= 0 ? Math.min(ms, MAX_HINT_MS) : (ceiling * (1 + Math.random())) / 2
 }

@@ -1,11 +1,6 @@
 import { retryDelay } from './backoff.js'
-import { createStorage } from './createStorage.js'
-import { createTabLease, type TabLease } from './createTabLease.js'
 import { DeliveryError } from './DeliveryError.js'
-import { onPageLeave } from './onPageLeave.js'
-import { parseResult } from './parseResult.js'
-import { sendBeacons } from './sendBeacons.js'
-import type { HttpMethod, Target, Transport, TransportOptions, TransportStats } from './types.js'
+import type { Target, Transport, TransportOptions, TransportStats } from './types.js'
 
 /**
  * Bytes of request bodies kept in keepalive flight at once. Chrome refuses keepalive requests
@@ -21,73 +16,114 @@ const KEEPALIVE_BUDGET = 60_000
  */
 const PERSIST_DELAY = 100
 
+// Internal records have one-letter properties: property names survive minification.
+
 /** A queued row. */
 interface Entry {
   /** The id it was pushed with. */
-  readonly id: string
+  readonly i: string
   /** The row as JSON, computed once: request bodies and storage are joins of these. */
-  readonly json: string
+  readonly j: string
   /** Tries that failed retryably. */
-  tries: number
+  t: number
   /** Push order across targets, to find the oldest row when the queue is full. */
-  readonly seq: number
+  readonly s: number
 }
 
 /** The rows of one target and its delivery state; targets never wait for one another. */
 interface Lane {
-  readonly target: Target
-  readonly key: string
-  queue: Entry[]
-  /** Requests of this lane awaiting an answer; a normal flush waits for none to be out. */
-  busy: number
+  /** The target. */
+  readonly t: Target
+  /** Its URL. */
+  readonly u: string
+  /** Rows waiting, oldest first. */
+  readonly q: Entry[]
+  /** Requests awaiting an answer; a normal send waits for none to be out. */
+  b: number
   /** Retryable failures in a row; a failing lane sends nothing at page leave. */
-  failures: number
+  f: number
   /** No request before this time (backoff, or the server's rate-limit reset). */
-  notBefore: number
-  timer: ReturnType<typeof setTimeout> | undefined
+  n: number
+  /** Rows pushed out of the full queue in this task, reported together: one error per burst. */
+  readonly o: Entry[]
+  /** The timer that will pump it. */
+  h?: ReturnType<typeof setTimeout> | undefined
 }
 
+/** A request awaiting its answer. */
 interface Sending {
-  readonly lane: Lane
-  readonly entries: Entry[]
+  /** Its lane. */
+  readonly l: Lane
+  /** Its rows. */
+  readonly e: Entry[]
   /** Body bytes counted against the keepalive budget; 0 for a plain request. */
-  readonly keepalive: number
+  readonly k: number
   /**
-   * Left to the browser at page leave: no longer persisted, so the next page does not send it
-   * again. Only keepalive requests survive the page, and only those of a lane that is not
-   * failing are trusted to.
+   * Handed to the browser at page leave: no longer persisted, so the next page does not send it
+   * again. Only keepalive requests survive the page, and only those of a lane that is not failing
+   * are trusted to.
    */
-  handed: boolean
-  /** The generation it was sent in; see `back`. */
-  readonly gen: number
+  h: boolean
 }
 
-// Rows are mostly ASCII: skip the encoder for them.
-const utf8 = (text: string): number =>
-  /[^\0-\x7f]/.test(text) ? new TextEncoder().encode(text).length : text.length
-const body = (entries: Entry[]): string => `[${entries.map((e) => e.json).join()}]`
+const noop = (): void => undefined
+const json = JSON.stringify
+const offline = (): boolean => navigator.onLine === false
+const encoder = new TextEncoder()
+// An array in a template literal reads as its items joined with commas: JSON arrays below.
+const body = (entries: Entry[]): string => `[${entries.map((e) => e.j)}]`
 
 /**
  * Creates the transport: rows queued per target, coalesced into requests of up to `batchSize`
  * rows, persisted per tab, retried, delivered at page leave with keepalive fetch (or beacons),
  * held while offline, and adopted from tabs that died with rows queued.
+ *
+ * Tabs. Every tab persists its queue under a key of its own (`{storageKey}/{random id}`) and sends
+ * only what it holds in memory, so two live tabs never send the same row; what a dead tab left is
+ * adopted by exactly one other tab (or the next page): it reads the key, deletes it, and queues
+ * the rows as its own. A key per tab rather than one shared queue because localStorage has no
+ * compare-and-set: a shared queue would need a locked read-modify-write of the whole queue on
+ * every write, which the cheap, coalesced writes must avoid.
+ *
+ * Liveness comes from the Web Locks API: a tab holds the lock named after its key while it lives,
+ * and the browser releases it when the tab closes, crashes or is discarded. Other tabs queue a
+ * request for that lock; it is granted the moment the owner is gone, and to one of them only, so
+ * adoption is immediate and exclusive, with no polling and no guessing.
+ *
+ * Without Web Locks (browsers before 2022, and any page outside a secure context) no tab can
+ * tell a dead tab's key from a live one's without a compare-and-set, so such a tab keeps its
+ * queue in memory only: it sends its own rows (at page leave too) and never touches another's,
+ * so nothing is sent twice. It writes nothing either: no page of such a browser could ever adopt
+ * the rows, they would only fill the site's storage quota. Queues other pages left wait for a
+ * page with Web Locks.
  */
 export function createTransport(options: TransportOptions): Transport {
-  const { baseUrl, headers, batchSize, maxAttempts, storageKey, onReport, debug } = options
+  const { baseUrl, headers, batchSize, flushInterval, maxAttempts, onReport, debug } = options
   const lanes = new Map<string, Lane>()
   const inflight = new Set<Sending>()
-  const storage = storageKey === undefined ? undefined : createStorage()
-  // Beacons carry no headers of their own: only a CORS-simple text/plain POST (proxy mode) can
-  // go as one.
-  const beaconable = Object.entries(headers).every(
-    ([name, value]) => /^content-type$/i.test(name) && value.startsWith('text/plain'),
-  )
+  const locks = navigator.locks as LockManager | undefined
+  const prefix = locks && options.storageKey
+  // A beacon carries a text/plain body and no headers: only requests with no other headers
+  // (proxy mode) can go as one.
+  const beaconable = json(headers) === '{"Content-Type":"text/plain"}'
+  let rows = 0
+  let chars = 0
+  let seq = 0
+  let keepalive = 0
+  let writeMs = 0
+  let warned = false
+  let full = false
+  let left = false
+  let closed = false
+  let key: string | undefined
+  let lease: AbortController | undefined
+  let watched: Set<string>
+  let persistTimer: ReturnType<typeof setTimeout> | undefined
   const stats: TransportStats = {
     get queued() {
-      let rows = 0
-      for (const lane of lanes.values()) rows += lane.queue.length
-      for (const request of inflight) rows += request.entries.length
-      return rows
+      let n = rows
+      for (const request of inflight) n += request.e.length
+      return n
     },
     sent: 0,
     requests: 0,
@@ -95,186 +131,192 @@ export function createTransport(options: TransportOptions): Transport {
     beaconed: 0,
     dropped: {},
   }
-  let lease: TabLease | undefined
-  let queueKey: string | undefined
-  let rows = 0
-  let chars = 0
-  let seq = 0
-  let gen = 0
-  let keepaliveBytes = 0
-  let dirty = false
-  let warnedFull = false
-  let left = false
-  let closed = false
-  let persistTimer: ReturnType<typeof setTimeout> | undefined
-  // Rows pushed out of the full queue in this task, reported together: one error per burst.
-  const overflow = new Map<Lane, Entry[]>()
-  let writeMs = 0
+
+  /**
+   * localStorage fails in many ways (quota exceeded; disabled storage, where even reading
+   * `window.localStorage` throws): each costs durability only, the queue lives on in memory.
+   */
+  const store = <T>(use: (storage: Storage) => T): T | undefined => {
+    try {
+      return use(localStorage)
+    } catch (error) {
+      if (!warned) console.warn('[Selligent] queue kept in memory only:', error)
+      warned = true
+    }
+  }
 
   const laneOf = (target: Target): Lane => {
-    const key = `${target.method} ${target.path}?${target.query}`
-    let lane = lanes.get(key)
-    if (!lane) {
-      lane = { target, key, queue: [], busy: 0, failures: 0, notBefore: 0, timer: undefined }
-      lanes.set(key, lane)
-    }
+    const path = `${target.path}?${target.query}`
+    const name = `${target.method} ${path}`
+    let lane = lanes.get(name)
+    if (!lane)
+      lanes.set(name, (lane = { t: target, u: baseUrl + path, q: [], o: [], b: 0, f: 0, n: 0 }))
     return lane
   }
 
-  const count = (entries: Entry[], sign: 1 | -1): void => {
+  const count = (entries: Entry[], sign: number): void => {
     for (const e of entries) {
       rows += sign
-      chars += sign * e.json.length
+      chars += sign * e.j.length
     }
   }
 
-  const drop = (lane: Lane, entries: Entry[], why: string, reason: DeliveryError): void => {
+  const enqueue = (lane: Lane, id: string, json: string, tries: number): void => {
+    const entry = { i: id, j: json, t: tries, s: seq++ }
+    lane.q.push(entry)
+    count([entry], 1)
+  }
+
+  const requeue = (lane: Lane, entries: Entry[]): void => {
+    lane.q.unshift(...entries)
+    count(entries, 1)
+  }
+
+  /**
+   * Takes up to `batchSize` rows off the lane whose body fits in `budget` bytes, and at least
+   * `least` rows: 1 for a row too big for any keepalive request, which goes as a plain one.
+   */
+  const take = (lane: Lane, budget: number, least: number): Entry[] => {
+    let n = Math.min(batchSize, lane.q.length)
+    let size = 1
+    for (let i = 0; i < n; i++) {
+      if ((size += encoder.encode(lane.q[i]!.j).length + 1) > budget) n = Math.max(i, least)
+    }
+    const entries = lane.q.splice(0, n)
+    count(entries, -1)
+    return entries
+  }
+
+  const drop = (lane: Lane, entries: Entry[], why: string, text: string, status: number): void => {
     if (!entries.length) return
     stats.dropped[why] = (stats.dropped[why] ?? 0) + entries.length
-    onReport({ type: 'dropped', target: lane.target, ids: entries.map((e) => e.id), reason })
+    const reason = new DeliveryError(text, status, lane.t)
+    onReport({ type: 'dropped', target: lane.t, ids: entries.map((e) => e.i), reason })
+  }
+
+  const reportOverflow = (): void => {
+    for (const lane of lanes.values()) drop(lane, lane.o.splice(0), 'overflow', 'Queue full', 0)
   }
 
   // The byte bound counts UTF-16 characters of row JSON, as localStorage's quota does.
   const trim = (): void => {
     while (rows > options.maxQueueRows || chars > options.maxQueueBytes) {
-      let oldest: Lane | undefined
+      // Some lane holds a row: `rows` and `chars` count only rows waiting in lanes.
+      let oldest!: Lane
       for (const lane of lanes.values()) {
-        if ((lane.queue[0]?.seq ?? Infinity) < (oldest?.queue[0]?.seq ?? Infinity)) oldest = lane
+        if ((lane.q[0]?.s ?? Infinity) < (oldest?.q[0]?.s ?? Infinity)) oldest = lane
       }
-      if (!oldest) return
-      const entries = oldest.queue.splice(0, 1)
-      count(entries, -1)
-      if (!warnedFull) console.warn('[Selligent] queue full: dropping the oldest rows')
-      warnedFull = true
-      if (!overflow.size) queueMicrotask(reportOverflow)
-      const dropped = overflow.get(oldest) ?? []
-      overflow.set(oldest, dropped)
-      dropped.push(...entries)
+      if (!full) console.warn('[Selligent] queue full: oldest rows dropped')
+      full = true
+      if (!oldest.o.length) queueMicrotask(reportOverflow)
+      const entry = oldest.q.shift()!
+      count([entry], -1)
+      oldest.o.push(entry)
     }
-  }
-
-  function reportOverflow(): void {
-    for (const [lane, entries] of overflow) {
-      const reason = new DeliveryError('Queue full, oldest rows dropped', 0, lane.target)
-      drop(lane, entries, 'overflow', reason)
-    }
-    overflow.clear()
   }
 
   const persist = (): void => {
     clearTimeout(persistTimer)
     persistTimer = undefined
-    if (!storage || !queueKey || !dirty) return
-    dirty = false
-    const held = new Map<Lane, Entry[]>()
-    for (const request of inflight) {
-      if (request.handed || request.gen !== gen) continue
-      held.set(request.lane, [...(held.get(request.lane) ?? []), ...request.entries])
-    }
+    if (!key) return
     const parts: string[] = []
-    for (const lane of lanes.values()) {
-      const entries = [...(held.get(lane) ?? []), ...lane.queue]
-      const cells = entries.map((e) => `[${e.tries},${JSON.stringify(e.id)},${e.json}]`)
-      if (cells.length) parts.push(`[${JSON.stringify(lane.key)},[${cells.join()}]]`)
+    for (const [name, lane] of lanes) {
+      const cells = [...inflight]
+        .flatMap((request) => (request.l === lane && !request.h ? request.e : []))
+        .concat(lane.q)
+        .map((e) => `[${e.t},${json(e.i)},${e.j}]`)
+      if (cells.length) parts.push(`[${json(name)},[${cells}]]`)
     }
     const start = performance.now()
-    if (parts.length) storage.write(queueKey, `[${parts.join()}]`)
-    else storage.remove(queueKey)
+    store((s) => (parts.length ? s.setItem(key!, `[${parts}]`) : s.removeItem(key!)))
     writeMs = performance.now() - start
   }
 
   const persistSoon = (): void => {
-    dirty = true
     persistTimer ??= setTimeout(persist, Math.max(PERSIST_DELAY, writeMs * 10))
   }
 
   const arm = (lane: Lane, ms: number): void => {
-    lane.timer ??= setTimeout(() => {
-      lane.timer = undefined
-      void pump(lane)
-    }, ms)
-  }
-
-  /**
-   * Takes up to `batchSize` rows off the lane whose body fits in `budget` bytes; at least one
-   * row unless `strict`, for a row too big for any keepalive request.
-   */
-  const take = (lane: Lane, budget: number, strict: boolean): Entry[] => {
-    let n = Math.min(batchSize, lane.queue.length)
-    let size = 1
-    for (let i = 0; i < n; i++) {
-      if ((size += utf8(lane.queue[i]!.json) + 1) > budget) n = strict ? i : Math.max(i, 1)
-    }
-    const entries = lane.queue.splice(0, n)
-    count(entries, -1)
-    return entries
-  }
-
-  const requeue = (lane: Lane, entries: Entry[]): void => {
-    lane.queue.unshift(...entries)
-    count(entries, 1)
+    lane.h ??= setTimeout(pump, ms, lane)
   }
 
   async function send(lane: Lane, entries: Entry[], leaving: boolean): Promise<void> {
-    const { method, path, query } = lane.target
-    const url = `${baseUrl}${path}?${query}`
+    const { method } = lane.t
     const text = body(entries)
-    const size = utf8(text)
-    const keepalive = size <= KEEPALIVE_BUDGET - keepaliveBytes ? size : 0
-    const request: Sending = { lane, entries, keepalive, handed: leaving, gen }
+    const size = encoder.encode(text).length
+    const k = size > KEEPALIVE_BUDGET - keepalive ? 0 : size
+    const request: Sending = { l: lane, e: entries, k, h: leaving }
     inflight.add(request)
-    lane.busy++
-    keepaliveBytes += keepalive
+    lane.b++
+    keepalive += k
     stats.requests++
-    let status: number
-    let answer: string
+    let status = 0
     let hint: string | null = null
+    let answer: string
     try {
-      const response = await fetch(url, {
+      const response = await fetch(lane.u, {
         method,
         headers,
         body: text,
-        keepalive: keepalive > 0,
+        keepalive: k > 0,
         credentials: 'omit',
       })
+      answer = await response.text()
+      // Only now: a body that fails to arrive is a network error whatever the status said.
       status = response.status
       hint = response.headers.get('X-RateLimit-Reset') ?? response.headers.get('Retry-After')
-      answer = await response.text()
     } catch (error) {
-      status = 0
       answer = String(error)
     }
-    inflight.delete(request)
-    lane.busy--
-    keepaliveBytes -= keepalive
-    if (debug) console.debug('[Selligent]', method, url, `${entries.length} rows`, status, answer)
-    // Restored from the back/forward cache since: storage owns these rows now (see `back`).
-    if (request.gen !== gen && !request.handed) return
-    const result = parseResult(answer)
-    if (status >= 200 && status < 300 && /^(Partially)?Succeeded$/.test(result.resultCode)) {
-      lane.failures = 0
-      const accepted = entries.filter((_, i) => !result.invalid.has(i))
-      stats.sent += accepted.length
-      onReport({ type: 'sent', target: lane.target, ids: accepted.map((e) => e.id) })
-      const refused = entries.filter((_, i) => result.invalid.has(i))
-      const why = `SMC refused ${refused.length} row(s): ${[...result.invalid.values()].join(', ')}`
-      drop(lane, refused, 'invalid', new DeliveryError(why, status, lane.target))
-    } else if (!status || status === 408 || status === 429 || status >= 500) {
-      // A request that failed because the browser is offline costs no attempt: `online` resumes.
-      const offline = !status && navigator.onLine === false
-      const spent = offline ? [] : entries.filter((e) => ++e.tries >= maxAttempts)
-      const kept = entries.filter((e) => !spent.includes(e))
-      if (!offline) {
-        lane.failures++
-        lane.notBefore = Date.now() + retryDelay(lane.failures, hint)
+    lane.b--
+    keepalive -= k
+    if (debug) console.debug('[Selligent]', method, lane.u, entries.length, status, answer)
+    // Forgotten meanwhile (see `forget`): storage owns these rows now. Or handed over and the page
+    // left: the browser fails the page's fetch while it still delivers the request itself, so a
+    // network error says nothing, and the rows must not come back to be sent again by the next page.
+    if (!inflight.delete(request) || (left && request.h && !status)) return
+    // SMC's LoadDataResponseModel, or anything else: a proxy's page, SMC's plain-text 401.
+    let result: { result_code?: unknown; invalid_records?: unknown } = {}
+    try {
+      result = JSON.parse(answer) ?? {}
+    } catch {
+      // Not JSON: judged by its status alone.
+    }
+    const invalid: Record<number, unknown> = {}
+    // `[x].flat()` iterates x's items if it is an array, else x itself (skipped below).
+    for (const record of [result.invalid_records].flat() as ({
+      record_index?: unknown
+      validation_code?: unknown
+      message?: unknown
+    } | null)[]) {
+      if (typeof record?.record_index === 'number') {
+        invalid[record.record_index] = record.validation_code ?? record.message
       }
+    }
+    if (
+      status > 199 &&
+      status < 300 &&
+      /^(Partially)?Succeeded$/.test(result.result_code as string)
+    ) {
+      lane.f = 0
+      const accepted = entries.filter((_, i) => !(i in invalid))
+      stats.sent += accepted.length
+      onReport({ type: 'sent', target: lane.t, ids: accepted.map((e) => e.i) })
+      const refused = entries.filter((_, i) => i in invalid)
+      drop(lane, refused, 'invalid', `SMC refused: ${Object.values(invalid)}`, status)
+    } else if (!status || status === 408 || status === 429 || status > 499) {
+      // A request that failed because the browser is offline costs no attempt: `online` resumes.
+      const held = !status && offline()
+      if (!held) lane.n = Date.now() + retryDelay(++lane.f, hint)
+      const kept = entries.filter((e) => held || ++e.t < maxAttempts)
       stats.retried += kept.length
       requeue(lane, kept)
-      const why = `Gave up after ${maxAttempts} attempts, last: ${status ? 'HTTP error' : answer}`
-      drop(lane, spent, 'attempts', new DeliveryError(why, status, lane.target))
+      const spent = entries.filter((e) => !kept.includes(e))
+      const why = `Gave up after ${maxAttempts} attempts${status ? '' : `: ${answer}`}`
+      drop(lane, spent, 'attempts', why, status)
     } else {
-      const why = `SMC refused the request: ${result.resultCode || answer.slice(0, 200)}`
-      drop(lane, entries, 'rejected', new DeliveryError(why, status, lane.target))
+      const why = `SMC refused: ${(result.result_code as string) || answer.slice(0, 200)}`
+      drop(lane, entries, 'rejected', why, status)
     }
     persistSoon()
     void pump(lane)
@@ -282,18 +324,32 @@ export function createTransport(options: TransportOptions): Transport {
 
   /** Sends the lane's next batch if nothing holds it back. */
   function pump(lane: Lane): Promise<void> | undefined {
-    if (closed || lane.busy || !lane.queue.length || navigator.onLine === false) return
-    clearTimeout(lane.timer)
-    lane.timer = undefined
-    const wait = lane.notBefore - Date.now()
+    // Whatever holds it back now sends it again: an answer, `online`, a push.
+    clearTimeout(lane.h)
+    lane.h = undefined
+    if (closed || lane.b || !lane.q.length || offline()) return
+    const wait = lane.n - Date.now()
     // Bodies that fit the keepalive budget go as keepalive requests, which survive the page:
     // at page leave they can be left to the browser instead of being sent again by the next page.
-    if (wait <= 0) return send(lane, take(lane, KEEPALIVE_BUDGET, false), false)
+    if (wait <= 0) return send(lane, take(lane, KEEPALIVE_BUDGET, 1), false)
     arm(lane, wait)
   }
 
-  const pumpAll = (): Promise<void> =>
-    Promise.all([...lanes.values()].map(pump)).then(() => undefined)
+  const flush = async (): Promise<void> => {
+    await Promise.all([...lanes.values()].map(pump))
+  }
+
+  /**
+   * Hands `entries` to `navigator.sendBeacon` (a string body goes as `text/plain`). The browser
+   * refuses a beacon it has no quota for by returning `false`; the entries are then halved and
+   * offered again, down to single rows. Returns the entries no beacon took.
+   */
+  const beacon = (url: string, entries: Entry[]): Entry[] =>
+    navigator.sendBeacon(url, body(entries))
+      ? []
+      : entries.length < 2
+        ? entries
+        : [...beacon(url, entries.splice(0, entries.length >> 1)), ...beacon(url, entries)]
 
   /**
    * The page is hidden (`final` false) or being left (`final` true). Keepalive requests in flight
@@ -303,117 +359,139 @@ export function createTransport(options: TransportOptions): Transport {
    * would most likely fail again where no page could retry them.
    */
   function leave(final: boolean): void {
-    if (closed) return
     left ||= final
-    for (const request of inflight)
-      request.handed ||= request.keepalive > 0 && !request.lane.failures
-    if (navigator.onLine !== false) {
-      for (const lane of lanes.values()) {
-        if (lane.failures) continue
-        if ('keepalive' in Request.prototype) {
-          let entries: Entry[]
-          while ((entries = take(lane, KEEPALIVE_BUDGET - keepaliveBytes, true)).length) {
-            void send(lane, entries, true)
-          }
-        } else if (beaconable && lane.target.method === 'POST') {
-          const url = `${baseUrl}${lane.target.path}?${lane.target.query}`
-          const offered = lane.queue.splice(0)
-          const refused: Entry[] = []
-          for (let i = 0; i < offered.length; i += batchSize) {
-            refused.push(...sendBeacons(url, offered.slice(i, i + batchSize), body))
-          }
-          lane.queue = refused
-          count(offered, -1)
-          count(refused, 1)
-          stats.beaconed += offered.length - refused.length
+    for (const request of inflight) request.h ||= request.k > 0 && !request.l.f
+    for (const lane of lanes.values()) {
+      if (lane.f || offline()) continue
+      if ('keepalive' in Request.prototype) {
+        let entries: Entry[]
+        while ((entries = take(lane, KEEPALIVE_BUDGET - keepalive, 0)).length) {
+          void send(lane, entries, true)
         }
+      } else if (beaconable && lane.t.method === 'POST') {
+        const refused: Entry[] = []
+        const offered = lane.q.length
+        while (lane.q.length) refused.push(...beacon(lane.u, take(lane, KEEPALIVE_BUDGET, 1)))
+        stats.beaconed += offered - refused.length
+        requeue(lane, refused)
       }
     }
-    dirty = true
     persist()
-    if (final) lease?.release()
-  }
-
-  /** Merges the queue a gone tab (or the previous page) left under `key`. */
-  const adopt = (key: string): void => {
-    const data = storage?.read(key)
-    storage?.remove(key)
-    if (!Array.isArray(data)) return
-    for (const part of data) {
-      const target = Array.isArray(part) && /^(POST|DELETE) ([^?]*)\?(.*)$/.exec(String(part[0]))
-      if (!target || !Array.isArray(part[1])) continue
-      const lane = laneOf({ method: target[1] as HttpMethod, path: target[2]!, query: target[3]! })
-      for (const cell of part[1] as unknown[]) {
-        if (!Array.isArray(cell) || typeof cell[1] !== 'string' || !Array.isArray(cell[2])) continue
-        const entry = {
-          id: cell[1],
-          json: JSON.stringify(cell[2].map(String)),
-          tries: Number(cell[0]) || 0,
-          seq: seq++,
-        }
-        lane.queue.push(entry)
-        count([entry], 1)
-      }
-      arm(lane, options.flushInterval)
-    }
-    trim()
-    dirty = true
-    persist()
-  }
-
-  const start = (): void => {
-    if (!storage || storageKey === undefined) return
-    lease = createTabLease(storageKey, storage, adopt)
-    queueKey = lease.key
+    // Web Locks keep a page out of the back/forward cache: the lease ends here, not at unload.
+    if (final) lease?.abort()
   }
 
   /**
-   * Restored from the back/forward cache. Another tab may have adopted what this page left in
-   * storage meanwhile, so the memory copy is forgotten and the page starts over as a new tab,
-   * adopting its own leftovers if they are still there.
+   * Storage owns the queue now (written, and the lease ended): the memory copy is forgotten,
+   * answers to its requests included, lest another tab and this one both send it.
    */
-  const back = (): void => {
-    if (closed || !left) return
-    left = false
-    gen++
-    for (const lane of lanes.values()) {
-      clearTimeout(lane.timer)
-      lane.timer = undefined
-      count(lane.queue.splice(0), -1)
-    }
-    start()
+  const forget = (): void => {
+    for (const request of inflight) if (!request.h) inflight.delete(request)
+    for (const lane of lanes.values()) lane.q.length = 0
+    rows = chars = 0
   }
 
-  const stopListening = onPageLeave(leave, back)
-  const online = (): void => void pumpAll()
-  addEventListener('online', online)
+  /**
+   * Merges the queue a gone tab (or the previous page) left under `from`. Storage this code did
+   * not write (another version, corruption) is read as far as it makes sense: the first thing out
+   * of shape ends the adoption.
+   */
+  const adopt = (from: string): void => {
+    const text = store((s) => s.getItem(from))
+    store((s) => s.removeItem(from))
+    try {
+      for (const part of JSON.parse(text as string) as [
+        string,
+        [unknown, unknown, unknown[]][],
+      ][]) {
+        const [, method, path, query] = /^(POST|DELETE) ([^?]*)\?(.*)$/.exec(part[0])!
+        const lane = laneOf({ method, path, query } as Target)
+        arm(lane, flushInterval)
+        for (const [tries, id, row] of part[1]) {
+          enqueue(lane, String(id), json(row.map(String)), (tries as number) | 0)
+        }
+      }
+    } catch {
+      // Out of shape: see above.
+    }
+    trim()
+    persist()
+  }
+
+  /** Queues a request for the lock of every key of this storage key not watched yet. */
+  const watch = (): void => {
+    const signal = lease?.signal
+    if (!signal) return
+    for (const name of store((s) => Object.keys(s)) ?? []) {
+      if (name.startsWith(`${prefix}/`) && !watched.has(name)) {
+        watched.add(name)
+        locks!.request(name, { signal }, () => adopt(name)).catch(noop)
+      }
+    }
+  }
+
+  /** Takes a key of its own, held under its lock, and watches the keys of the other tabs. */
+  const start = (): void => {
+    if (!prefix) return
+    lease = new AbortController()
+    const { signal } = lease
+    // Web Locks imply a secure context, which `randomUUID` needs too.
+    key = `${prefix}/${crypto.randomUUID()}`
+    watched = new Set([key])
+    // Requested before this tab writes anything, so ours is first in line for our own key.
+    const held = (): Promise<unknown> => new Promise((done) => (signal.onabort = done))
+    locks!.request(key, { signal }, held).catch(noop)
+    watch()
+  }
+
+  // Never `unload`/`beforeunload`: they are unreliable on mobile and keep pages out of the
+  // back/forward cache. Captured at the window, which also sees the document's
+  // `visibilitychange` (the last event a mobile browser fires before killing a tab).
+  const listeners: Record<string, (event: Event) => void> = {
+    online: flush,
+    // A tab opened later announces itself by writing its key.
+    storage: watch,
+    pagehide: () => leave(true),
+    visibilitychange: () => document.visibilityState === 'hidden' && leave(false),
+    // Restored from the back/forward cache: another tab may have adopted what this page left in
+    // storage meanwhile, so it starts over as a new tab, adopting its own rows if still there.
+    // Without a lease there is nothing to adopt: memory still holds every row.
+    pageshow: (event) => {
+      if (!(event as PageTransitionEvent).persisted) return
+      left = false
+      if (prefix) forget()
+      start()
+    },
+  }
+  const listen = (on: boolean): void => {
+    for (const [type, listener] of Object.entries(listeners)) {
+      ;(on ? addEventListener : removeEventListener)(type, listener, true)
+    }
+  }
+  listen(true)
   start()
 
   return {
     stats,
-    flush: pumpAll,
+    flush,
     push(target, row, id) {
       if (closed) return
       const lane = laneOf(target)
-      const entry = { id, json: JSON.stringify(row), tries: 0, seq: seq++ }
-      lane.queue.push(entry)
-      count([entry], 1)
+      enqueue(lane, id, json(row), 0)
       trim()
       // Pushed during or after pagehide: no timer will run again, send or store it now.
       if (left) leave(false)
-      else if (lane.queue.length >= batchSize) void pump(lane)
-      else arm(lane, options.flushInterval)
+      else if (lane.q.length < batchSize) arm(lane, flushInterval)
+      else void pump(lane)
       persistSoon()
     },
     close() {
-      if (closed) return
-      dirty = true
       persist()
       closed = true
-      stopListening()
-      removeEventListener('online', online)
-      for (const lane of lanes.values()) clearTimeout(lane.timer)
-      lease?.release()
+      key = undefined
+      listen(false)
+      lease?.abort()
+      forget()
     },
   }
 }

@@ -86,8 +86,8 @@ export interface Transport {
    */
   flush(): Promise<void>
   /**
-   * Stops the transport: timers and listeners removed, the queue left persisted for another
-   * tab or the next page. Rows pushed afterwards are ignored.
+   * Stops the transport: listeners removed, nothing sent or written any more, the queue left
+   * persisted for another tab or the next page. Rows pushed afterwards are ignored.
    */
   close(): void
   /** Live counters. */

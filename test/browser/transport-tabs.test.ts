@@ -25,69 +25,120 @@ function leaveCrashedQueue(ns: string, count: number): void {
   localStorage.setItem(`selligent-test:${ns}/crashed`, JSON.stringify([[target, rows]]))
 }
 
-/** Long enough for a second send to show: one heartbeat, or a moment with Web Locks. */
-const settle = (extra: string): Promise<void> => sleep(extra ? 1200 : 200)
+/** Long enough for a second send to show. */
+const settle = (): Promise<void> => sleep(200)
 
 /** Fails unless every id reached the server once, in any request, whatever its answer. */
 async function expectEachSentOnce(ns: string, expected: string[]): Promise<void> {
   expect(idsOf(await answered(ns)).sort()).to.deep.equal(expected)
 }
 
-for (const [mode, extra] of [
-  ['Web Locks', ''],
-  ['heartbeat and claim (no Web Locks)', '&nolocks'],
-] as const) {
-  describe(`transport: several tabs, ${mode}`, function () {
-    this.timeout(8000)
-    afterEach(() => {
-      closeFrames()
-      clearStorage('selligent-test:')
-    })
+/** The keys pages of `ns` hold in localStorage. */
+const keysOf = (ns: string): string[] =>
+  Object.keys(localStorage).filter((key) => key.startsWith(`selligent-test:${ns}/`))
 
-    it('a new page delivers the rows a crashed page left in storage', async () => {
-      const ns = namespace()
-      leaveCrashedQueue(ns, 10)
-      openFrame(pageUrl(ns, extra))
-      await waitFor(async () => (await storedIds(ns)).length === 10)
-      await expectEachSentOnce(ns, expectedIds(ns, 10))
-      expect(localStorage.getItem(`selligent-test:${ns}/crashed`)).to.equal(null)
-    })
-
-    it('two pages opened together send the rows a crashed page left once, not twice', async () => {
-      const ns = namespace()
-      leaveCrashedQueue(ns, 30)
-      openFrame(pageUrl(ns, extra))
-      openFrame(pageUrl(ns, extra))
-      await waitFor(async () => (await storedIds(ns)).length >= 30)
-      await settle(extra)
-      await expectEachSentOnce(ns, expectedIds(ns, 30))
-    })
-
-    it('two live pages each send only their own rows', async () => {
-      const ns = namespace()
-      const [a, b] = await Promise.all([
-        transportPage(openFrame(pageUrl(ns, extra))),
-        transportPage(openFrame(pageUrl(ns, extra))),
-      ])
-      a.push(`${ns}-a`, 10)
-      b.push(`${ns}-b`, 10)
-      await waitFor(async () => (await storedIds(ns)).length >= 20)
-      await settle(extra)
-      await expectEachSentOnce(ns, [...expectedIds(`${ns}-a`, 10), ...expectedIds(`${ns}-b`, 10)])
-    })
-
-    it('the other page delivers the rows of a page closed with rows queued, once', async () => {
-      const ns = namespace()
-      const survivor = openFrame(pageUrl(ns, extra))
-      await transportPage(survivor)
-      // Offline, the closing page can send nothing: its rows stay queued in storage.
-      const closing = openFrame(pageUrl(ns, `${extra}&offline`))
-      ;(await transportPage(closing)).push(ns, 5)
-      await sleep(200)
-      expect(await answered(ns)).to.deep.equal([])
-      closing.remove()
-      await waitFor(async () => (await storedIds(ns)).length === 5)
-      await expectEachSentOnce(ns, expectedIds(ns, 5))
-    })
+describe('transport: several tabs, Web Locks', function () {
+  this.timeout(8000)
+  afterEach(() => {
+    closeFrames()
+    clearStorage('selligent-test:')
   })
-}
+
+  it('a new page delivers the rows a crashed page left in storage', async () => {
+    const ns = namespace()
+    leaveCrashedQueue(ns, 10)
+    openFrame(pageUrl(ns))
+    await waitFor(async () => (await storedIds(ns)).length === 10)
+    await expectEachSentOnce(ns, expectedIds(ns, 10))
+    expect(localStorage.getItem(`selligent-test:${ns}/crashed`)).to.equal(null)
+  })
+
+  it('two pages opened together send the rows a crashed page left once, not twice', async () => {
+    const ns = namespace()
+    leaveCrashedQueue(ns, 30)
+    openFrame(pageUrl(ns))
+    openFrame(pageUrl(ns))
+    await waitFor(async () => (await storedIds(ns)).length >= 30)
+    await settle()
+    await expectEachSentOnce(ns, expectedIds(ns, 30))
+  })
+
+  it('two live pages each send only their own rows', async () => {
+    const ns = namespace()
+    const [a, b] = await Promise.all([
+      transportPage(openFrame(pageUrl(ns))),
+      transportPage(openFrame(pageUrl(ns))),
+    ])
+    a.push(`${ns}-a`, 10)
+    b.push(`${ns}-b`, 10)
+    await waitFor(async () => (await storedIds(ns)).length >= 20)
+    await settle()
+    await expectEachSentOnce(ns, [...expectedIds(`${ns}-a`, 10), ...expectedIds(`${ns}-b`, 10)])
+  })
+
+  it('the other page delivers the rows of a page closed with rows queued, once', async () => {
+    const ns = namespace()
+    const survivor = openFrame(pageUrl(ns))
+    await transportPage(survivor)
+    // Offline, the closing page can send nothing: its rows stay queued in storage.
+    const closing = openFrame(pageUrl(ns, '&offline'))
+    ;(await transportPage(closing)).push(ns, 5)
+    await sleep(200)
+    expect(await answered(ns)).to.deep.equal([])
+    closing.remove()
+    await waitFor(async () => (await storedIds(ns)).length === 5)
+    await expectEachSentOnce(ns, expectedIds(ns, 5))
+  })
+})
+
+// Without Web Locks a page keeps its queue in memory: it sends its own rows, never another
+// page's, and leaves what other pages left in storage to a page with Web Locks.
+describe('transport: several tabs, no Web Locks', function () {
+  this.timeout(8000)
+  afterEach(() => {
+    closeFrames()
+    clearStorage('selligent-test:')
+  })
+
+  it('two live pages each send only their own rows, and write nothing', async () => {
+    const ns = namespace()
+    const [a, b] = await Promise.all([
+      transportPage(openFrame(pageUrl(ns, '&nolocks'))),
+      transportPage(openFrame(pageUrl(ns, '&nolocks'))),
+    ])
+    a.push(`${ns}-a`, 10)
+    b.push(`${ns}-b`, 10)
+    await sleep(150)
+    expect(keysOf(ns)).to.deep.equal([])
+    await waitFor(async () => (await storedIds(ns)).length >= 20)
+    await settle()
+    await expectEachSentOnce(ns, [...expectedIds(`${ns}-a`, 10), ...expectedIds(`${ns}-b`, 10)])
+  })
+
+  it('a page sends its own queued rows when it is left', async () => {
+    const ns = namespace()
+    const frame = openFrame(pageUrl(ns, '&nolocks&flush=60000'))
+    ;(await transportPage(frame)).push(ns, 5)
+    frame.contentWindow?.location.assign('/test/fixtures/blank.html')
+    await waitFor(async () => (await storedIds(ns)).length === 5)
+    await settle()
+    await expectEachSentOnce(ns, expectedIds(ns, 5))
+  })
+
+  it('pages leave the rows a crashed page left alone; a page with Web Locks sends them once', async () => {
+    const ns = namespace()
+    leaveCrashedQueue(ns, 10)
+    const pages = await Promise.all([
+      transportPage(openFrame(pageUrl(ns, '&nolocks'))),
+      transportPage(openFrame(pageUrl(ns, '&nolocks'))),
+    ])
+    pages[0]?.push(`${ns}-own`, 3)
+    await waitFor(async () => (await storedIds(ns)).length === 3)
+    await settle()
+    expect(keysOf(ns)).to.deep.equal([`selligent-test:${ns}/crashed`])
+    openFrame(pageUrl(ns))
+    await waitFor(async () => (await storedIds(ns)).length === 13)
+    await settle()
+    await expectEachSentOnce(ns, [...expectedIds(`${ns}-own`, 3), ...expectedIds(ns, 10)].sort())
+  })
+})
