@@ -15,6 +15,8 @@ const KEEPALIVE_BUDGET = 60_000
  * at once, so only a crash can lose this window.
  */
 const PERSIST_DELAY = 100
+/** Requests one target may have out at once while full batches wait. */
+const BURST_REQUESTS = 4
 
 // Internal records have one-letter properties: property names survive minification.
 
@@ -70,6 +72,9 @@ const noop = (): void => undefined
 const json = JSON.stringify
 const offline = (): boolean => navigator.onLine === false
 const encoder = new TextEncoder()
+// UTF-8 bytes of a text; most rows are ASCII, where that is their length and encoding is waste.
+const bytes = (text: string): number =>
+  /[^\0-\x7f]/.test(text) ? encoder.encode(text).length : text.length
 // An array in a template literal reads as its items joined with commas: JSON arrays below.
 const body = (entries: Entry[]): string => `[${entries.map((e) => e.j)}]`
 
@@ -180,7 +185,7 @@ export function createTransport(options: TransportOptions): Transport {
     let n = Math.min(batchSize, lane.q.length)
     let size = 1
     for (let i = 0; i < n; i++) {
-      if ((size += encoder.encode(lane.q[i]!.j).length + 1) > budget) n = Math.max(i, least)
+      if ((size += bytes(lane.q[i]!.j) + 1) > budget) n = Math.max(i, least)
     }
     const entries = lane.q.splice(0, n)
     count(entries, -1)
@@ -243,7 +248,7 @@ export function createTransport(options: TransportOptions): Transport {
   async function send(lane: Lane, entries: Entry[], leaving: boolean): Promise<void> {
     const { method } = lane.t
     const text = body(entries)
-    const size = encoder.encode(text).length
+    const size = bytes(text)
     const k = size > KEEPALIVE_BUDGET - keepalive ? 0 : size
     const request: Sending = { l: lane, e: entries, k, h: leaving }
     inflight.add(request)
@@ -327,7 +332,10 @@ export function createTransport(options: TransportOptions): Transport {
     // Whatever holds it back now sends it again: an answer, `online`, a push.
     clearTimeout(lane.h)
     lane.h = undefined
-    if (closed || lane.b || !lane.q.length || offline()) return
+    // A healthy lane with full batches waiting may have several requests out, so a burst drains
+    // faster than it fills the queue; otherwise one at a time.
+    if (closed || lane.b >= (!lane.f && lane.q.length >= batchSize ? BURST_REQUESTS : 1)) return
+    if (!lane.q.length || offline()) return
     const wait = lane.n - Date.now()
     // Bodies that fit the keepalive budget go as keepalive requests, which survive the page:
     // at page leave they can be left to the browser instead of being sent again by the next page.
