@@ -30,6 +30,8 @@ interface Entry {
   t: number
   /** Push order across targets, to find the oldest row when the queue is full. */
   readonly s: number
+  /** UTF-8 bytes of `j`, counted once: request sizes are sums of these. */
+  readonly n: number
 }
 
 /** The rows of one target and its delivery state; targets never wait for one another. */
@@ -167,7 +169,7 @@ export function createTransport(options: TransportOptions): Transport {
   }
 
   const enqueue = (lane: Lane, id: string, json: string, tries: number): void => {
-    const entry = { i: id, j: json, t: tries, s: seq++ }
+    const entry = { i: id, j: json, t: tries, s: seq++, n: bytes(json) }
     lane.q.push(entry)
     count([entry], 1)
   }
@@ -185,7 +187,7 @@ export function createTransport(options: TransportOptions): Transport {
     let n = Math.min(batchSize, lane.q.length)
     let size = 1
     for (let i = 0; i < n; i++) {
-      if ((size += bytes(lane.q[i]!.j) + 1) > budget) n = Math.max(i, least)
+      if ((size += lane.q[i]!.n + 1) > budget) n = Math.max(i, least)
     }
     const entries = lane.q.splice(0, n)
     count(entries, -1)
@@ -248,7 +250,7 @@ export function createTransport(options: TransportOptions): Transport {
   async function send(lane: Lane, entries: Entry[], leaving: boolean): Promise<void> {
     const { method } = lane.t
     const text = body(entries)
-    const size = bytes(text)
+    const size = entries.reduce((sum, e) => sum + e.n + 1, 1)
     const k = size > KEEPALIVE_BUDGET - keepalive ? 0 : size
     const request: Sending = { l: lane, e: entries, k, h: leaving }
     inflight.add(request)
@@ -262,7 +264,8 @@ export function createTransport(options: TransportOptions): Transport {
       const response = await fetch(lane.u, {
         method,
         headers,
-        body: text,
+        // A Blob is handed to the network as it is; a string body is copied and encoded again.
+        body: new Blob([text]),
         keepalive: k > 0,
         credentials: 'omit',
       })
