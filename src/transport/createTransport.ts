@@ -15,8 +15,6 @@ const KEEPALIVE_BUDGET = 60_000
  * at once, so only a crash can lose this window.
  */
 const PERSIST_DELAY = 100
-/** Requests one target may have out at once while full batches wait. */
-const BURST_REQUESTS = 4
 
 // Internal records have one-letter properties: property names survive minification.
 
@@ -335,10 +333,9 @@ export function createTransport(options: TransportOptions): Transport {
     // Whatever holds it back now sends it again: an answer, `online`, a push.
     clearTimeout(lane.h)
     lane.h = undefined
-    // A healthy lane with full batches waiting may have several requests out, so a burst drains
-    // faster than it fills the queue; otherwise one at a time.
-    if (closed || lane.b >= (!lane.f && lane.q.length >= batchSize ? BURST_REQUESTS : 1)) return
-    if (!lane.q.length || offline()) return
+    // One request out per lane: each fits the keepalive budget, so at page leave every request
+    // in flight is left to the browser and nothing is sent twice by the next page.
+    if (closed || lane.b || !lane.q.length || offline()) return
     const wait = lane.n - Date.now()
     // Bodies that fit the keepalive budget go as keepalive requests, which survive the page:
     // at page leave they can be left to the browser instead of being sent again by the next page.
