@@ -40,7 +40,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { rollup } from 'rollup'
 import { nodeResolve } from '@rollup/plugin-node-resolve'
 import commonjs from '@rollup/plugin-commonjs'
-import puppeteer from 'puppeteer-core'
+import { chromium } from 'playwright-core'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const env = (name, fallback) => process.env[name] ?? fallback
@@ -217,7 +217,7 @@ async function openPage(browser, origin) {
   })
   await page.goto(`${origin}/shop/checkout`)
   await page.waitForFunction(() => window.bench !== undefined)
-  const cdp = await page.createCDPSession()
+  const cdp = await page.context().newCDPSession(page)
   // Thread time: what the main thread really spent, whatever else the machine was running.
   await cdp.send('Performance.enable', { timeDomain: 'threadTicks' })
   return { page, cdp, errors }
@@ -265,11 +265,11 @@ async function waitUntil(predicate, timeoutMs) {
 // ---------------------------------------------------------------------------------------------
 // One run: one setup, N contexts.
 async function runOnce(ctx, kind, n, runNo) {
-  const { page, cdp, server } = ctx
-  const tag = await page.evaluate((k, r) => window.bench.prepare(k, r), kind, runNo)
+  const { browser, page, cdp, server } = ctx
+  const tag = await page.evaluate(([k, r]) => window.bench.prepare(k, r), [kind, runNo])
   await cdp.send('HeapProfiler.collectGarbage')
   await sleep(100)
-  if (TRACE) await page.tracing.start({ categories: ['toplevel'] })
+  if (TRACE) await browser.startTracing(page, { categories: ['toplevel'] })
   const before = await taskSeconds(cdp)
   const t0 = performance.now()
   const hooks = await page.evaluate((rate) => window.bench.start(rate), RATE)
@@ -298,7 +298,7 @@ async function runOnce(ctx, kind, n, runNo) {
   const wallMs = (kind === 'baseline' ? performance.now() : r.lastAt || performance.now()) - t0
   await sleep(SETTLE_MS)
   const after = await taskSeconds(cdp)
-  const longest = TRACE ? longestTask(Buffer.from(await page.tracing.stop()).toString('utf8')) : NaN
+  const longest = TRACE ? longestTask((await browser.stopTracing()).toString('utf8')) : NaN
   const end = await page.evaluate(() => window.bench.finish())
   return {
     kind,
@@ -449,11 +449,11 @@ async function profile(browser, origin, server, kind) {
   const n = SIZES[0]
   const { page, cdp } = await openPage(browser, origin)
   await page.evaluate((count) => window.bench.init(count), n)
-  await runOnce({ page, cdp, server }, kind, n, 90_001) // warm-up
+  await runOnce({ browser, page, cdp, server }, kind, n, 90_001) // warm-up
   await cdp.send('Profiler.enable')
   await cdp.send('Profiler.setSamplingInterval', { interval: 100 })
   await cdp.send('Profiler.start')
-  await runOnce({ page, cdp, server }, kind, n, 90_002)
+  await runOnce({ browser, page, cdp, server }, kind, n, 90_002)
   const { profile: p } = await cdp.send('Profiler.stop')
   await page.close()
   const dt = new Map()
@@ -492,15 +492,10 @@ async function main() {
   console.log(`bench: bundling the page (analytics-next + dist/index.js)…`)
   const server = await startServer(await bundleApp())
   const origin = `http://127.0.0.1:${server.port}`
-  const browser = await puppeteer.launch({
-    executablePath,
-    args: CHROME_ARGS,
-    headless: true,
-    protocolTimeout: 600_000,
-  })
+  const browser = await chromium.launch({ executablePath, args: CHROME_ARGS })
   const results = []
   console.log(
-    `bench: ${await browser.version()}, ${availableParallelism()} cores, load average ${loadavg()
+    `bench: Chrome/${browser.version()}, ${availableParallelism()} cores, load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')}`,
   )
@@ -518,7 +513,7 @@ async function main() {
         const order = SETUPS.map((_, i) => SETUPS[(i + rep + 1) % SETUPS.length])
         for (const kind of order) {
           if (kind === 'segment' && n > SEGMENT_MAX_N) continue
-          const r = await runOnce({ page, cdp, server }, kind, n, ++runNo)
+          const r = await runOnce({ browser, page, cdp, server }, kind, n, ++runNo)
           r.rep = rep
           if (rep < 0) continue
           results.push(r)
@@ -570,7 +565,7 @@ async function runPipeline(browser, origin, server) {
     for (const kind of kinds.map((_, i) => kinds[(i + rep) % kinds.length])) {
       // A fresh page per run: every AnalyticsBrowser starts alike.
       const { page, cdp, errors } = await openPage(browser, origin)
-      const tag = await page.evaluate((k, r) => window.bench.pipelineLoad(k, r), kind, ++runNo)
+      const tag = await page.evaluate(([k, r]) => window.bench.pipelineLoad(k, r), [kind, ++runNo])
       const r = server.run(tag)
       // The visitor's identify call is delivered before the measured tracks start.
       await waitUntil(() => kind === 'none' || r.ids.size >= 1, RUN_TIMEOUT_MS)
@@ -641,13 +636,12 @@ async function runMemory(browser, origin) {
       return (await cdp.send('Runtime.getHeapUsage')).usedSize
     }
     await page.evaluate(
-      (k, p) =>
+      ([k, p]) =>
         window.bench.prepare(k, 9000, {
           proxyUrl: `http://127.0.0.1:${p}/smc`,
           apiHost: `127.0.0.1:${p}/seg`,
         }),
-      kind,
-      port,
+      [kind, port],
     )
     const h0 = await heap()
     const snapshots = []
