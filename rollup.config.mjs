@@ -18,8 +18,15 @@ const ts = (declarations) =>
 const external = (id) => id.startsWith('@segment/') || id.startsWith('node:')
 
 export default [
+  // The browser entry on its own, so dist/index.js shares no chunk with the server code.
   {
-    input: { index: 'src/index.ts', relay: 'src/relay/index.ts', 'relay-cli': 'src/relay/cli.ts' },
+    input: 'src/index.ts',
+    external,
+    output: { file: 'dist/index.js', format: 'es', sourcemap: true },
+    plugins: [stamp(), ts(true)],
+  },
+  {
+    input: { relay: 'src/relay/index.ts', 'relay-cli': 'src/relay/cli.ts' },
     external,
     output: {
       dir: 'dist',

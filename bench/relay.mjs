@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { STANDARD_COLUMNS } from '../dist/relay.js'
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '10' }, seconds: { type: 'string', default: '5' } },
@@ -19,18 +20,7 @@ const LEVELS = [1, 50, 500]
 const EVENTS_PER_LEVEL = 10_000
 const KEY = 'bench-key'
 const SECRET = 'bench-secret-0123456789'
-const COLUMNS = [
-  'EVENT_ID',
-  'EVENT_TYPE',
-  'EVENT_NAME',
-  'USER_ID',
-  'ANONYMOUS_ID',
-  'PREVIOUS_ID',
-  'PROPERTIES',
-  'CONTEXT',
-  'TIMESTAMP',
-]
-const PATH = `/organizations/acme/lists/segment_events/data/load?keyFields=EVENT_ID&fields=${COLUMNS.join(',')}`
+const PATH = `/organizations/acme/lists/segment_events/data/load?keyFields=EVENT_ID&fields=${STANDARD_COLUMNS.join(',')}`
 // A typical track call: a small properties object and the page context the plugin records.
 const PROPERTIES = JSON.stringify({
   order_id: 'o-50314',

@@ -1,4 +1,4 @@
-import { STANDARD_COLUMNS, isApiName } from './columns.js'
+import { isApiName, resolveColumns } from '../columns.js'
 
 type Check = (value: unknown) => boolean
 const isText: Check = (v) => typeof v === 'string' && v.trim() !== ''
@@ -162,26 +162,9 @@ export function resolveSettings(input: unknown): Resolution {
     'an object',
     false,
   ) ?? {}) as Record<string, unknown>
-  for (const key in overrides) {
-    if (!(STANDARD_COLUMNS as readonly string[]).includes(key))
-      bad(`columns.${key}`, `one of ${STANDARD_COLUMNS.join()}`, key)
-  }
-  const names: string[] = []
-  resolved.columns = STANDARD_COLUMNS.flatMap((column, index) => {
-    const name = overrides[column] === undefined ? column : overrides[column]
-    if (isApiName(name) && !names.includes(name)) {
-      names.push(name)
-      return [[index, name]]
-    }
-    if (name !== null || column === 'EVENT_ID') {
-      bad(
-        `columns.${column}`,
-        `an SMC field name used once${column === 'EVENT_ID' ? ' (it cannot be dropped)' : ', or null'}`,
-        name,
-      )
-    }
-    return []
-  })
+  resolved.columns = resolveColumns(overrides, (key, rule, value) =>
+    bad(`columns.${key}`, rule, value),
+  )
 
   return {
     settings: problems.length ? undefined : (resolved as unknown as ResolvedSettings),

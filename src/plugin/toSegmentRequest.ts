@@ -1,6 +1,6 @@
 import type { SegmentEvent } from '@segment/analytics-next'
 import type { Row, Target } from '../transport/types.js'
-import { isApiName } from './columns.js'
+import { isApiName } from '../columns.js'
 import { cell } from './toEventRow.js'
 
 /** Where a row goes and the row itself. */

@@ -14,7 +14,7 @@ export {
   DEFAULT_RATE_LIMIT_PER_CLIENT,
   DEFAULT_TIMEOUT_MS,
 } from './resolveRelayOptions.js'
-export { STANDARD_COLUMNS } from './eventColumns.js'
+export { STANDARD_COLUMNS } from '../columns.js'
 export type { InvalidRecordModel, LoadDataResponseModel } from './LoadDataResponseModel.js'
 export {
   relayOptionsFromEnv,

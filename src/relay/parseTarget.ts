@@ -1,4 +1,4 @@
-import { isApiName } from './eventColumns.js'
+import { isApiName } from '../columns.js'
 import { RelayError } from './RelayError.js'
 import type { ResolvedRelayOptions } from './RelayOptions.js'
 

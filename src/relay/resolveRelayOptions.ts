@@ -1,4 +1,5 @@
-import { eventColumns, isApiName } from './eventColumns.js'
+import { isApiName } from '../columns.js'
+import { eventColumns } from './eventColumns.js'
 import { RelayConfigError } from './RelayConfigError.js'
 import {
   optionLabel,

@@ -15,6 +15,8 @@ const KEEPALIVE_BUDGET = 60_000
  * at once, so only a crash can lose this window.
  */
 const PERSIST_DELAY = 100
+/** Requests one target may have out at once while the queue is past half its bounds. */
+const BURST_REQUESTS = 4
 
 // Internal records have one-letter properties: property names survive minification.
 
@@ -334,8 +336,12 @@ export function createTransport(options: TransportOptions): Transport {
     clearTimeout(lane.h)
     lane.h = undefined
     // One request out per lane: each fits the keepalive budget, so at page leave every request
-    // in flight is left to the browser and nothing is sent twice by the next page.
-    if (closed || lane.b || !lane.q.length || offline()) return
+    // in flight is left to the browser and nothing is sent twice by the next page. Past half the
+    // queue's bounds a healthy lane may have more out: a row a next page might send again (upserted
+    // by its EVENT_ID) beats a row dropped from a full queue.
+    const pressed = rows * 2 > options.maxQueueRows || chars * 2 > options.maxQueueBytes
+    if (closed || lane.b >= (pressed && !lane.f ? BURST_REQUESTS : 1)) return
+    if (!lane.q.length || offline()) return
     const wait = lane.n - Date.now()
     // Bodies that fit the keepalive budget go as keepalive requests, which survive the page:
     // at page leave they can be left to the browser instead of being sent again by the next page.
