@@ -2,10 +2,9 @@ import { chromeLauncher } from '@web/test-runner-chrome'
 import { esbuildPlugin } from '@web/dev-server-esbuild'
 import { recorder } from './test/server/recorder.mjs'
 import { readFileSync } from 'node:fs'
+import { CHROME_ARGS, CHROME_PATH } from './scripts/chromium.mjs'
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'))
-
-const executablePath = process.env.CHROME_PATH || '/usr/bin/chromium'
 
 export default {
   files: ['test/browser/**/*.test.ts'],
@@ -19,16 +18,8 @@ export default {
   browsers: [
     chromeLauncher({
       launchOptions: {
-        executablePath,
-        args: [
-          '--no-sandbox',
-          '--headless=new',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
+        executablePath: CHROME_PATH,
+        args: CHROME_ARGS,
       },
     }),
   ],

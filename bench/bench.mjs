@@ -41,6 +41,7 @@ import { rollup } from 'rollup'
 import { nodeResolve } from '@rollup/plugin-node-resolve'
 import commonjs from '@rollup/plugin-commonjs'
 import { chromium } from 'playwright-core'
+import { CHROME_ARGS as BASE_ARGS, CHROME_PATH } from '../scripts/chromium.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const env = (name, fallback) => process.env[name] ?? fallback
@@ -191,15 +192,8 @@ async function deadPort() {
 
 // ---------------------------------------------------------------------------------------------
 // Browser.
-const executablePath = env('CHROME_PATH', '/usr/bin/chromium')
 const CHROME_ARGS = [
-  '--no-sandbox',
-  '--headless=new',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
+  ...BASE_ARGS,
   '--enable-precise-memory-info',
   // Loopback only: any other host name fails at once, without a DNS query.
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
@@ -492,7 +486,7 @@ async function main() {
   console.log(`bench: bundling the page (analytics-next + dist/index.js)…`)
   const server = await startServer(await bundleApp())
   const origin = `http://127.0.0.1:${server.port}`
-  const browser = await chromium.launch({ executablePath, args: CHROME_ARGS })
+  const browser = await chromium.launch({ executablePath: CHROME_PATH, args: CHROME_ARGS })
   const results = []
   console.log(
     `bench: Chrome/${browser.version()}, ${availableParallelism()} cores, load average ${loadavg()

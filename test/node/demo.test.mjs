@@ -5,17 +5,8 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import { chromium } from 'playwright-core'
+import { CHROME_ARGS, CHROME_PATH } from '../../scripts/chromium.mjs'
 
-const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium'
-const ARGS = [
-  '--no-sandbox',
-  '--headless=new',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 const OUTPUT = new URL('../../test-output/', import.meta.url)
 
 let server
@@ -42,7 +33,7 @@ function startDemo() {
 
 before(async () => {
   ;({ child: server, url } = await startDemo())
-  browser = await chromium.launch({ executablePath: CHROME, args: ARGS })
+  browser = await chromium.launch({ executablePath: CHROME_PATH, args: CHROME_ARGS })
 })
 
 after(async () => {
