@@ -81,18 +81,21 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   const contexts = new Map<string, Context>()
 
   function report({ type, ids, reason, target }: DeliveryReport): void {
-    let anonymous = false
+    let orphans = false
     for (const id of ids) {
       const ctx = contexts.get(id)
       contexts.delete(id)
       if (type === 'sent') continue
-      if (!ctx) anonymous = true
-      ctx?.setFailedDelivery({ reason })
-      ctx?.log('error', `${PLUGIN_NAME}: delivery failed`, { reason, target })
-      if (ctx) analytics?.emit('error', { code: 'delivery_failure', reason, ctx })
+      if (!ctx) {
+        orphans = true
+        continue
+      }
+      ctx.setFailedDelivery({ reason })
+      ctx.log('error', `${PLUGIN_NAME}: delivery failed`, { reason, target })
+      analytics?.emit('error', { code: 'delivery_failure', reason, ctx })
     }
     // Rows restored from an earlier page have no context left to report on.
-    if (anonymous) analytics?.emit('error', { code: 'delivery_failure', reason })
+    if (orphans) analytics?.emit('error', { code: 'delivery_failure', reason })
   }
 
   function deliver(ctx: Context, alias?: AliasIds): void {
@@ -106,8 +109,9 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
         ? toSegmentRequest(event, s.organization)
         : { target: eventsTarget, row: toEventRow(event, s.columns, ctx.id, alias) }
     if (typeof request === 'string') {
-      ctx.log('warn', `${PLUGIN_NAME}: group call not sent: ${request}`)
-      if (s.debug) console.warn(`[${PLUGIN_NAME}] group call not sent: ${request}`)
+      const message = `${PLUGIN_NAME}: group call not sent: ${request}`
+      ctx.log('warn', message)
+      if (s.debug) console.warn(message)
       return
     }
     const id = event.messageId ?? ctx.id
