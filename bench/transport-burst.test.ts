@@ -6,7 +6,7 @@ import { selligentPlugin } from '../src/index.js'
 import { createTransport } from '../src/transport/createTransport.js'
 import { loadAnalytics, namespace } from '../test/browser/helpers.js'
 import { answered, clearStorage, waitFor } from '../test/fixtures/frames.js'
-import { EVENTS } from '../test/fixtures/wire.js'
+import { EVENTS, transportOptions } from '../test/fixtures/wire.js'
 
 /** Counts and times localStorage writes of keys containing `ns`. */
 function watchWrites(ns: string): { writes: () => number; ms: () => number } {
@@ -60,18 +60,9 @@ describe('transport burst benchmark', () => {
     it(`transport: ${count} pushes in one task`, async () => {
       const ns = namespace()
       const storage = watchWrites(ns)
-      const transport = createTransport({
-        baseUrl: `/rec/${ns}`,
-        headers: { 'Content-Type': 'text/plain' },
-        batchSize: 100,
-        flushInterval: 1000,
-        maxQueueRows: 5000,
-        maxQueueBytes: 1_000_000,
-        maxAttempts: 10,
-        storageKey: `selligent:bench:${ns}`,
-        debug: false,
-        onReport: () => undefined,
-      })
+      const transport = createTransport(
+        transportOptions(ns, { flushInterval: 1000, storageKey: `selligent:bench:${ns}` }),
+      )
       const rows = Array.from({ length: count }, (_, i) => rowOf(i))
       const start = performance.now()
       for (let i = 0; i < count; i++) transport.push(EVENTS, rows[i] ?? [], String(i))

@@ -14,7 +14,7 @@ import {
   transportPage,
   waitFor,
 } from '../fixtures/frames.js'
-import { EVENTS, rowOf } from '../fixtures/wire.js'
+import { EVENTS, rowOf, transportOptions } from '../fixtures/wire.js'
 
 /** The transport fixture page persisting under `selligent-test:{ns}` (by default never flushing by time). */
 const pageUrl = (ns: string, extra = ''): string =>
@@ -82,18 +82,7 @@ describe('transport: page leave', function () {
 
   it('sends queued rows at once when the page becomes hidden', async () => {
     const ns = namespace()
-    const transport = createTransport({
-      baseUrl: `/rec/${ns}`,
-      headers: { 'Content-Type': 'text/plain' },
-      batchSize: 100,
-      flushInterval: 60_000,
-      maxQueueRows: 5000,
-      maxQueueBytes: 1_000_000,
-      maxAttempts: 10,
-      storageKey: undefined,
-      debug: false,
-      onReport: () => undefined,
-    })
+    const transport = createTransport(transportOptions(ns, { flushInterval: 60_000 }))
     transport.push(EVENTS, rowOf(ns, 0), `${ns}-0`)
     sinon.stub(document, 'visibilityState').get(() => 'hidden')
     document.dispatchEvent(new Event('visibilitychange'))
@@ -104,18 +93,9 @@ describe('transport: page leave', function () {
 
   it('never listens to unload or beforeunload (they keep pages out of the back/forward cache)', () => {
     const listen = sinon.spy(window, 'addEventListener')
-    const transport = createTransport({
-      baseUrl: '/rec/none',
-      headers: {},
-      batchSize: 100,
-      flushInterval: 1000,
-      maxQueueRows: 5000,
-      maxQueueBytes: 1_000_000,
-      maxAttempts: 10,
-      storageKey: 'selligent-test:unload',
-      debug: false,
-      onReport: () => undefined,
-    })
+    const transport = createTransport(
+      transportOptions('none', { storageKey: 'selligent-test:unload' }),
+    )
     transport.close()
     const events = listen.getCalls().map((call) => call.args[0])
     expect(events).to.include('pagehide')

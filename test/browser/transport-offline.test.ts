@@ -3,7 +3,7 @@ import sinon from 'sinon'
 import { createTransport } from '../../src/transport/createTransport.js'
 import { namespace } from './helpers.js'
 import { answered, expectedIds, sleep, storedIds, waitFor } from '../fixtures/frames.js'
-import { EVENTS, rowOf } from '../fixtures/wire.js'
+import { EVENTS, rowOf, transportOptions } from '../fixtures/wire.js'
 
 describe('transport: offline', () => {
   afterEach(() => sinon.restore())
@@ -12,18 +12,7 @@ describe('transport: offline', () => {
     const ns = namespace()
     let online = false
     sinon.stub(Navigator.prototype, 'onLine').get(() => online)
-    const transport = createTransport({
-      baseUrl: `/rec/${ns}`,
-      headers: { 'Content-Type': 'text/plain' },
-      batchSize: 2,
-      flushInterval: 20,
-      maxQueueRows: 5000,
-      maxQueueBytes: 1_000_000,
-      maxAttempts: 1,
-      storageKey: undefined,
-      debug: false,
-      onReport: () => undefined,
-    })
+    const transport = createTransport(transportOptions(ns, { batchSize: 2, maxAttempts: 1 }))
     for (let i = 0; i < 5; i++) transport.push(EVENTS, rowOf(ns, i), `${ns}-${i}`)
     await transport.flush()
     await sleep(150)

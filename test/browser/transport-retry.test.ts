@@ -12,26 +12,16 @@ import {
   storedIds,
   waitFor,
 } from '../fixtures/frames.js'
-import { EVENTS, rowOf } from '../fixtures/wire.js'
+import { EVENTS, rowOf, transportOptions } from '../fixtures/wire.js'
 
 const open: Transport[] = []
 
 /** A memory-only transport against the recording server namespace `ns`. */
 function transportFor(ns: string, extra: { maxAttempts?: number; debug?: boolean } = {}) {
   const reports: DeliveryReport[] = []
-  const transport = createTransport({
-    baseUrl: `/rec/${ns}`,
-    headers: { 'Content-Type': 'text/plain' },
-    batchSize: 100,
-    flushInterval: 20,
-    maxQueueRows: 5000,
-    maxQueueBytes: 1_000_000,
-    maxAttempts: 10,
-    storageKey: undefined,
-    debug: false,
-    onReport: (report) => reports.push(report),
-    ...extra,
-  })
+  const transport = createTransport(
+    transportOptions(ns, { onReport: (report) => reports.push(report), ...extra }),
+  )
   open.push(transport)
   const push = (count: number, target: Target = EVENTS, prefix = ns): void => {
     for (let i = 0; i < count; i++) transport.push(target, rowOf(prefix, i), `${prefix}-${i}`)

@@ -4,7 +4,7 @@ import { createTransport } from '../../src/transport/createTransport.js'
 import type { DeliveryReport, Transport } from '../../src/transport/types.js'
 import { namespace, script } from './helpers.js'
 import { clearStorage, expectedIds, sleep, storedIds, waitFor } from '../fixtures/frames.js'
-import { EVENTS, rowOf } from '../fixtures/wire.js'
+import { EVENTS, rowOf, transportOptions } from '../fixtures/wire.js'
 
 const open: Transport[] = []
 const errors: unknown[] = []
@@ -17,19 +17,13 @@ function transportFor(
   extra: { maxQueueRows?: number; maxQueueBytes?: number; flushInterval?: number } = {},
 ) {
   const reports: DeliveryReport[] = []
-  const transport = createTransport({
-    baseUrl: `/rec/${ns}`,
-    headers: { 'Content-Type': 'text/plain' },
-    batchSize: 100,
-    flushInterval: 20,
-    maxQueueRows: 5000,
-    maxQueueBytes: 1_000_000,
-    maxAttempts: 10,
-    storageKey: `selligent-test:${ns}`,
-    debug: false,
-    onReport: (report) => reports.push(report),
-    ...extra,
-  })
+  const transport = createTransport(
+    transportOptions(ns, {
+      storageKey: `selligent-test:${ns}`,
+      onReport: (report) => reports.push(report),
+      ...extra,
+    }),
+  )
   open.push(transport)
   const push = (count: number, from = 0): void => {
     for (let i = from; i < from + count; i++) transport.push(EVENTS, rowOf(ns, i), `${ns}-${i}`)

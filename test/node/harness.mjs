@@ -1,6 +1,7 @@
 // Shared set-up of the relay tests: an SMC simulator on loopback, relays pointed at it, and a
 // record of every answer and log line so each test file can scan them all for the credentials.
 import assert from 'node:assert/strict'
+import { after, before, beforeEach } from 'node:test'
 import { createRelay } from '../../dist/relay.js'
 import { createSmcSimulator } from '../smc-simulator/createSmcSimulator.mjs'
 
@@ -49,6 +50,22 @@ export const eventRow = (id, cells = {}) =>
  */
 
 /** @param {{ simulator?: object }} [options] */
+/**
+ * The harness of one test file: created before its tests, the simulator emptied before each, and,
+ * after them all, every answer and log line scanned for the credentials and the simulator closed.
+ * The object is filled in once `before` has run.
+ */
+export function useHarness() {
+  const harness = {}
+  before(async () => Object.assign(harness, await createHarness()))
+  beforeEach(() => harness.sim.reset())
+  after(() => {
+    harness.assertNoSecrets()
+    return harness.close()
+  })
+  return harness
+}
+
 export async function createHarness(options = {}) {
   const sim = createSmcSimulator({
     apiKey: API_KEY,

@@ -1,10 +1,10 @@
 // Group commit: callers for one target share SMC calls, and each is answered about its own rows.
 import assert from 'node:assert/strict'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import {
   API_KEY,
   API_SECRET,
-  createHarness,
+  useHarness,
   eventRow,
   EVENTS_PATH,
   EVENTS_QUERY,
@@ -12,15 +12,7 @@ import {
   SEGMENT_QUERY,
 } from './harness.mjs'
 
-let h
-before(async () => {
-  h = await createHarness()
-})
-beforeEach(() => h.sim.reset())
-after(() => {
-  h.assertNoSecrets()
-  return h.close()
-})
+const h = useHarness()
 
 /** EVENT_TYPE is 20 characters at most in the simulator's events list. */
 const TOO_LONG = 'x'.repeat(21)

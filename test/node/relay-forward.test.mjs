@@ -1,9 +1,9 @@
 // What the relay lets through reaches SMC as design §3 says, with the relay's credentials only.
 import assert from 'node:assert/strict'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import {
   COLUMNS,
-  createHarness,
+  useHarness,
   eventRow,
   EVENTS_PATH,
   EVENTS_QUERY,
@@ -11,15 +11,7 @@ import {
   SEGMENT_QUERY,
 } from './harness.mjs'
 
-let h
-before(async () => {
-  h = await createHarness()
-})
-beforeEach(() => h.sim.reset())
-after(() => {
-  h.assertNoSecrets()
-  return h.close()
-})
+const h = useHarness()
 
 const stored = () => h.sim.state().lists.segment_events.records.map((r) => r.fields)
 const members = () =>

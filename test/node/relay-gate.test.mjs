@@ -1,9 +1,9 @@
 // Every gate rule of design §4 has a case here, and each proves that nothing reached SMC.
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import {
   assertRefused,
-  createHarness,
+  useHarness,
   eventRow,
   EVENTS_PATH,
   EVENTS_QUERY,
@@ -12,14 +12,7 @@ import {
   SEGMENT_QUERY,
 } from './harness.mjs'
 
-let h
-before(async () => {
-  h = await createHarness()
-})
-after(() => {
-  h.assertNoSecrets()
-  return h.close()
-})
+const h = useHarness()
 
 const ROW = eventRow('m-1')
 const events = (query = EVENTS_QUERY) => `${EVENTS_PATH}?${query}`

@@ -1,17 +1,9 @@
 // When SMC cannot take rows now, callers are told to retry (and when), so browsers keep them.
 import assert from 'node:assert/strict'
-import { after, before, beforeEach, describe, test } from 'node:test'
-import { assertRefused, createHarness, eventRow } from './harness.mjs'
+import { describe, test } from 'node:test'
+import { assertRefused, createHarness, eventRow, useHarness } from './harness.mjs'
 
-let h
-before(async () => {
-  h = await createHarness()
-})
-beforeEach(() => h.sim.reset())
-after(() => {
-  h.assertNoSecrets()
-  return h.close()
-})
+const h = useHarness()
 
 const retryAfter = (sent) => Number(sent.headers.get('retry-after'))
 
