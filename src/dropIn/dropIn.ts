@@ -2,7 +2,7 @@ import { DIRECT_KEYS, SETTING_KEYS } from '../plugin/resolveSettings.js'
 import { selligentPlugin } from '../plugin/selligentPlugin.js'
 import type { SelligentSettings } from '../plugin/SelligentSettings.js'
 import { validateSettings } from '../plugin/validateSettings.js'
-import { registerOnAnalytics } from './registerOnAnalytics.js'
+import { registerOnAnalytics, reportFailure } from './registerOnAnalytics.js'
 
 /** Settings whose attribute is taken as written; the others are read as JSON where they parse. */
 const TEXT_KEYS = ['organization', 'eventsDataListApiName', 'proxyUrl']
@@ -63,6 +63,6 @@ export function dropIn(script: HTMLOrSVGScriptElement | null): void {
     }
     registerOnAnalytics(selligentPlugin(settings as unknown as SelligentSettings))
   } catch (error) {
-    console.error('[Selligent Marketing Cloud] drop-in failed', error)
+    reportFailure(error)
   }
 }

@@ -6,12 +6,20 @@ const isFlag: Check = (v) => typeof v === 'boolean'
 const isCount: Check = (v) => Number.isInteger(v) && (v as number) > 0
 const FLAG = 'true or false'
 const COUNT = 'a positive integer'
+const TEXT = 'a non-empty string'
 
 /**
- * The optional settings: key, check, rule named in the message when the check fails, default.
- * One table, so a setting's rule, default and known-ness cannot drift apart.
+ * The settings read as given: key, check, rule named in the message when the check fails, and
+ * default (none: required). One table, so a setting's rule, default and known-ness cannot drift
+ * apart. `proxyUrl` and the direct-mode keys depend on one another and are read apart.
  */
-const OPTIONAL: readonly (readonly [string, Check, string, unknown])[] = [
+const RULES: readonly (readonly [string, Check, string, unknown?])[] = [
+  ['organization', isText, TEXT],
+  [
+    'allowedEvents',
+    (v) => Array.isArray(v) && v.every((name) => typeof name === 'string'),
+    'an array of event names',
+  ],
   ['eventsDataListApiName', isApiName, 'an api name ([A-Za-z0-9_-])', 'segment_events'],
   ['sendAliasEvents', isFlag, FLAG, false],
   ['sendGroupEvents', isFlag, FLAG, false],
@@ -24,23 +32,17 @@ const OPTIONAL: readonly (readonly [string, Check, string, unknown])[] = [
   ['maxAttempts', isCount, COUNT, 10],
   ['persist', isFlag, FLAG, true],
   ['debug', isFlag, FLAG, false],
+  ['columns', (v) => typeof v === 'object' && v !== null, 'an object', {}],
 ]
 /** The direct-mode settings; never read from markup, never echoed. */
 export const DIRECT_KEYS = ['smcAdminUrl', 'apiKey', 'apiSecret']
 /** Every setting's key. */
-export const SETTING_KEYS = [
-  'organization',
-  'allowedEvents',
-  'proxyUrl',
-  'columns',
-  ...DIRECT_KEYS,
-  ...OPTIONAL.map(([key]) => key),
-]
+export const SETTING_KEYS = ['proxyUrl', ...DIRECT_KEYS, ...RULES.map(([key]) => key)]
 
 /** Settings after validation, with every default applied. */
 export interface ResolvedSettings {
   readonly organization: string
-  readonly allowedEvents: ReadonlySet<string>
+  readonly allowedEvents: readonly string[]
   readonly eventsDataListApiName: string
   readonly sendAliasEvents: boolean
   readonly sendGroupEvents: boolean
@@ -107,28 +109,25 @@ export function resolveSettings(input: unknown): Resolution {
     problems.push(`"${key}" must be ${rule}; got ${shown}`)
   }
   /** The value of `key` when it passes `check`; a problem (or a missing one) otherwise. */
-  const take = (key: string, check: Check, rule: string, required = true): unknown => {
+  const take = (key: string, check: Check, rule: string, fallback?: unknown): unknown => {
     const value = raw[key]
     if (value === undefined) {
-      if (required) problems.push(`"${key}" is required`)
-    } else if (check(value)) return value
-    else bad(key, rule)
-    return undefined
+      if (fallback === undefined) problems.push(`"${key}" is required`)
+      return fallback
+    }
+    if (check(value)) return value
+    bad(key, rule)
   }
 
   if (raw !== input || Array.isArray(input)) bad('settings', 'an object', input)
   for (const key in raw) {
     if (!SETTING_KEYS.includes(key)) warnings.push(`"${key}" is not a setting (a typo?)`)
   }
-  resolved.organization = take('organization', isText, 'a non-empty string')
-  const events = take(
-    'allowedEvents',
-    (v) => Array.isArray(v) && v.every((name) => typeof name === 'string'),
-    'an array of event names',
-  )
-  if (events) resolved.allowedEvents = new Set(events as string[])
-  for (const [key, check, rule, fallback] of OPTIONAL) {
-    resolved[key] = take(key, check, rule, false) ?? fallback
+  for (const [key, check, rule, fallback] of RULES) resolved[key] = take(key, check, rule, fallback)
+  if (raw.apiSecret !== undefined) {
+    warnings.push(
+      '"apiSecret" is public: every visitor can read it; keep it in a relay ("proxyUrl")',
+    )
   }
 
   const proxy = raw.proxyUrl
@@ -137,33 +136,21 @@ export function resolveSettings(input: unknown): Resolution {
       resolved.baseUrl = proxy.replace(/\/+$/, '')
     } else bad('proxyUrl', 'a path like "/smc" or an https URL')
     for (const key of DIRECT_KEYS) {
-      if (raw[key] !== undefined) {
-        warnings.push(
-          `"${key}" is ignored with "proxyUrl"${key === 'apiSecret' ? ': remove it, every visitor can read it' : ''}`,
-        )
-      }
+      if (raw[key] !== undefined) warnings.push(`"${key}" is ignored with "proxyUrl"`)
     }
   } else {
-    const [adminUrl, key, secret] = DIRECT_KEYS.map((name) =>
-      take(name, isText, 'a non-empty string'),
-    )
+    const [adminUrl, key, secret] = DIRECT_KEYS.map((name) => take(name, isText, TEXT))
     const url = httpsUrl(adminUrl)
     if (adminUrl && !url) bad('smcAdminUrl', 'an https URL (http only for localhost)')
     if (url && key && secret) {
       resolved.baseUrl = `${url.origin}/Portal/Api`
       resolved.headers = { 'X-ApiKey': `${key}:${secret}`, 'Content-Type': 'application/json' }
-      warnings.push('"apiSecret" is public in direct mode; use a relay ("proxyUrl")')
     }
   }
 
-  const overrides = (take(
-    'columns',
-    (v) => typeof v === 'object' && v !== null,
-    'an object',
-    false,
-  ) ?? {}) as Record<string, unknown>
-  resolved.columns = resolveColumns(overrides, (key, rule, value) =>
-    bad(`columns.${key}`, rule, value),
+  resolved.columns = resolveColumns(
+    (resolved.columns as Record<string, unknown> | undefined) ?? {},
+    (key, rule, value) => bad(`columns.${key}`, rule, value),
   )
 
   return {

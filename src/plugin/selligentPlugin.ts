@@ -41,7 +41,7 @@ function isWanted(ctx: Context, settings: ResolvedSettings): boolean {
     case 'identify':
       return true
     case 'track':
-      return event.event !== undefined && settings.allowedEvents.has(event.event)
+      return settings.allowedEvents.includes(event.event as string)
     default:
       // sendAliasEvents, sendGroupEvents, sendPageEvents, sendScreenEvents
       return (

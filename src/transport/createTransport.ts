@@ -73,10 +73,11 @@ interface Sending {
 const noop = (): void => undefined
 const json = JSON.stringify
 const offline = (): boolean => navigator.onLine === false
-const encoder = new TextEncoder()
-// UTF-8 bytes of a text; most rows are ASCII, where that is their length and encoding is waste.
+// UTF-8 bytes of a text without encoding it: a UTF-16 unit takes 1 byte below U+0080, 3 from
+// U+0800 except surrogates (2 each: a pair is 4), 2 otherwise.
+const matches = (text: string, units: RegExp): number => text.match(units)?.length ?? 0
 const bytes = (text: string): number =>
-  /[^\0-\x7f]/.test(text) ? encoder.encode(text).length : text.length
+  text.length + matches(text, /[^\0-\x7f]/g) + matches(text, /[\u0800-\ud7ff\ue000-\uffff]/g)
 // An array in a template literal reads as its items joined with commas: JSON arrays below.
 const body = (entries: Entry[]): string => `[${entries.map((e) => e.j)}]`
 

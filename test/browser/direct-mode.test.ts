@@ -20,7 +20,7 @@ describe('direct mode', () => {
     const warn = sinon.stub(console, 'warn')
     selligentPlugin(settings())
     selligentPlugin(settings())
-    const warnings = warn.args.flat().filter((m) => /is public in direct mode/.test(String(m)))
+    const warnings = warn.args.flat().filter((m) => /"apiSecret" is public/.test(String(m)))
     expect(warnings).to.have.length(1)
   })
 
