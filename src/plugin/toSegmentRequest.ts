@@ -18,13 +18,13 @@ export function toSegmentRequest(event: SegmentEvent, organization: string): Row
   const { userlist, matchkey, method = 'ADD' } = (event.traits ?? {}) as Record<string, unknown>
   const names = { groupId: event.groupId, 'traits.userlist': userlist, 'traits.matchkey': matchkey }
   for (const [name, value] of Object.entries(names)) {
-    if (value == null || value === '') return `${name} is missing`
-    if (!isApiName(value)) return `${name} ${JSON.stringify(cell(value))} is not an SMC api name`
+    if (!isApiName(value))
+      return `${name} must be an SMC api name; got ${JSON.stringify(cell(value))}`
   }
   if (!event.userId) return 'userId is missing'
   const verb = cell(method).toUpperCase()
   if (verb !== 'ADD' && verb !== 'REMOVE')
-    return `traits.method ${JSON.stringify(cell(method))} is not ADD or REMOVE`
+    return `traits.method must be ADD or REMOVE; got ${JSON.stringify(cell(method))}`
   const segment = `/organizations/${encodeURIComponent(organization)}/lists/${userlist as string}/segments/${event.groupId as string}/data`
   const add = verb === 'ADD'
   return {

@@ -249,26 +249,36 @@ describe('group → static segment (design §3)', () => {
   })
 
   const invalid: [string, Record<string, unknown>, boolean, RegExp][] = [
-    ['matchkey is missing', { userlist: 'USERS' }, true, /traits\.matchkey is missing/],
-    ['userlist is missing', { matchkey: 'MAIL' }, true, /traits\.userlist is missing/],
+    [
+      'matchkey is missing',
+      { userlist: 'USERS' },
+      true,
+      /traits\.matchkey must be an SMC api name; got ""/,
+    ],
+    [
+      'userlist is missing',
+      { matchkey: 'MAIL' },
+      true,
+      /traits\.userlist must be an SMC api name; got ""/,
+    ],
     ['userId is missing', groupTraits, false, /userId is missing/],
     [
       'the method is unknown',
       { ...groupTraits, method: 'UPSERT' },
       true,
-      /traits\.method "UPSERT"/,
+      /traits\.method must be ADD or REMOVE; got "UPSERT"/,
     ],
     [
       'userlist is not an api name',
       { ...groupTraits, userlist: '../admin' },
       true,
-      /not an SMC api name/,
+      /traits\.userlist must be an SMC api name; got "..\/admin"/,
     ],
     [
       'matchkey is not an api name',
       { ...groupTraits, matchkey: 'MAIL&x=1' },
       true,
-      /not an SMC api name/,
+      /traits\.matchkey must be an SMC api name; got "MAIL&x=1"/,
     ],
   ]
   for (const [why, traits, identified, reason] of invalid) {
@@ -297,7 +307,7 @@ describe('group → static segment (design §3)', () => {
         .logs()
         .map((log) => log.message)
         .join('\n'),
-    ).to.match(/groupId "Segment To SMC"/)
+    ).to.match(/groupId must be an SMC api name; got "Segment To SMC"/)
   })
 
   it('logs the reason to the console in debug mode', async () => {
