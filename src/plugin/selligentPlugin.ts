@@ -35,21 +35,17 @@ function isEnabled(integrations: Record<string, unknown> | undefined): boolean {
 }
 
 function isWanted(ctx: Context, settings: ResolvedSettings): boolean {
-  const { event } = ctx
-  if (!isEnabled(event.integrations)) return false
-  switch (event.type) {
-    case 'identify':
-      return true
-    case 'track':
-      return settings.allowedEvents.includes(event.event as string)
-    default:
-      // sendAliasEvents, sendGroupEvents, sendPageEvents, sendScreenEvents
-      return (
-        (settings as unknown as Record<string, unknown>)[
-          `send${event.type.charAt(0).toUpperCase()}${event.type.slice(1)}Events`
-        ] === true
-      )
-  }
+  const { type, event, integrations } = ctx.event
+  return (
+    isEnabled(integrations) &&
+    (type === 'identify' ||
+      (type === 'track'
+        ? settings.allowedEvents.includes(event as string)
+        : // sendAliasEvents, sendGroupEvents, sendPageEvents, sendScreenEvents
+          (settings as unknown as Record<string, unknown>)[
+            `send${type.charAt(0).toUpperCase()}${type.slice(1)}Events`
+          ] === true))
+  )
 }
 
 /**

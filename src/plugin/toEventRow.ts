@@ -25,14 +25,16 @@ function timestamp(value: unknown): string {
 }
 
 function properties(event: SegmentEvent): string {
-  if (event.type === 'identify') return toJsonText(event.traits)
-  if (event.type === 'alias') return ''
   // screen events carry their category beside the properties; page events already copy it in.
-  return toJsonText(
-    event.category !== undefined && event.properties?.category === undefined
-      ? { ...event.properties, category: event.category }
-      : event.properties,
-  )
+  return event.type === 'alias'
+    ? ''
+    : toJsonText(
+        event.type === 'identify'
+          ? event.traits
+          : event.category === undefined
+            ? event.properties
+            : { category: event.category, ...event.properties },
+      )
 }
 
 function context(event: SegmentEvent): string {
