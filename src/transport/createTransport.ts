@@ -327,7 +327,10 @@ export function createTransport(options: TransportOptions): Transport {
       const why = `SMC refused: ${(result.result_code as string) || answer.slice(0, 200)}`
       drop(lane, entries, 'rejected', why, status)
     }
-    persistSoon()
+    // An answer changes storage only once the queue has drained: until then the next push or page
+    // leave writes the queue anyway, and a write per answer would rewrite a long queue over and
+    // over in a burst. A crash meanwhile costs rows sent again (upserts by EVENT_ID), never rows lost.
+    if (!rows) persistSoon()
     void pump(lane)
   }
 
