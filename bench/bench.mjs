@@ -10,6 +10,7 @@
 //   BENCH_RATE=0             0: hook calls back to back, one per task; R: R events/s from timers
 //   BENCH_PIPELINE_N=500     BENCH_PIPELINE_REPS=3   the whole-pipeline runs (0: none)
 //   BENCH_TRACE=1            0: no trace (no longest task)      CHROME_PATH=/usr/bin/chromium
+//   BENCH_TRACE_DETAIL=0     1: trace more categories and print what each run's longest task did
 //
 // What one run measures, for one setup and N contexts built up front in the page:
 // - main-thread time: Chrome's TaskDuration (DevTools protocol Performance.getMetrics, in thread
@@ -50,6 +51,7 @@ const REPS = Number(env('BENCH_REPS', '5'))
 const PIPELINE_N = Number(env('BENCH_PIPELINE_N', '500'))
 const PIPELINE_REPS = Number(env('BENCH_PIPELINE_REPS', '3'))
 const TRACE = env('BENCH_TRACE', '1') !== '0'
+const TRACE_DETAIL = TRACE && env('BENCH_TRACE_DETAIL', '0') === '1'
 const RATE = Number(env('BENCH_RATE', '0'))
 const SEGMENT_MAX_N = Number(env('BENCH_SEGMENT_MAX_N', '1000'))
 const SETTLE_MS = 250
@@ -236,15 +238,36 @@ function longestTask(trace) {
     if (e.ph !== 'X' || !TASK_NAMES.has(e.name) || !mains.has(`${e.pid}:${e.tid}`)) continue
     const key = `${e.pid}:${e.tid}`
     const t = byThread.get(key) ?? { busy: 0, longest: 0 }
-    // tdur: the task's thread (CPU) time, which a busy machine does not inflate.
-    const spent = e.tdur ?? e.dur
+    // tdur: the task's thread (CPU) time, which a busy machine does not inflate. It is now and
+    // then wrong past any sense (40 ms of thread time in 0.5 ms of wall time): never above dur.
+    const spent = Math.min(e.tdur ?? e.dur, e.dur)
     t.busy += spent
     t.longest = Math.max(t.longest, spent)
     byThread.set(key, t)
   }
   // The renderer of the page is the main thread that was busiest.
-  const [thread] = [...byThread.values()].sort((a, b) => b.busy - a.busy)
+  const [[key, thread] = []] = [...byThread].sort(([, a], [, b]) => b.busy - a.busy)
+  if (thread && TRACE_DETAIL) describeTask(events, key, thread.longest)
   return thread ? thread.longest / 1000 : NaN
+}
+
+/** Prints the trace events inside the thread's longest task, by name, longest first. */
+function describeTask(events, key, longest) {
+  const onThread = events.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === key)
+  const task = onThread
+    .filter((e) => TASK_NAMES.has(e.name))
+    .find((e) => Math.min(e.tdur ?? e.dur, e.dur) === longest)
+  const inside = new Map()
+  for (const e of onThread) {
+    if (TASK_NAMES.has(e.name) || e.ts < task.ts || e.ts + e.dur > task.ts + task.dur) continue
+    const fn = e.args?.data?.functionName || e.args?.data?.url?.split('/').pop()
+    const name = fn ? `${e.name}(${fn})` : e.name
+    inside.set(name, (inside.get(name) ?? 0) + e.dur)
+  }
+  const top = [...inside].sort((a, b) => b[1] - a[1]).slice(0, 10)
+  process.stderr.write(
+    `    longest task ${(longest / 1000).toFixed(1)} ms (wall ${(task.dur / 1000).toFixed(1)}): ${top.map(([n, d]) => `${n} ${(d / 1000).toFixed(1)}`).join(', ')}\n`,
+  )
 }
 
 async function waitUntil(predicate, timeoutMs) {
@@ -263,7 +286,10 @@ async function runOnce(ctx, kind, n, runNo) {
   const tag = await page.evaluate(([k, r]) => window.bench.prepare(k, r), [kind, runNo])
   await cdp.send('HeapProfiler.collectGarbage')
   await sleep(100)
-  if (TRACE) await browser.startTracing(page, { categories: ['toplevel'] })
+  if (TRACE) {
+    const detail = ['devtools.timeline', 'v8', 'blink', 'disabled-by-default-devtools.timeline']
+    await browser.startTracing(page, { categories: ['toplevel', ...(TRACE_DETAIL ? detail : [])] })
+  }
   const before = await taskSeconds(cdp)
   const t0 = performance.now()
   const hooks = await page.evaluate((rate) => window.bench.start(rate), RATE)

@@ -19,7 +19,10 @@ export interface Recorded {
   rawQuery: string
   headers: Record<string, string>
   contentType: string
+  /** `body` parsed as JSON where it is JSON. */
   body: unknown
+  /** The body as it arrived (UTF-8 decoded). */
+  text: string
 }
 
 let counter = 0

@@ -2,7 +2,7 @@ import { expect } from '@esm-bundle/chai'
 import sinon from 'sinon'
 import { createTransport } from '../../src/transport/createTransport.js'
 import type { DeliveryReport, Transport } from '../../src/transport/types.js'
-import { namespace, script } from './helpers.js'
+import { namespace, recorded, script } from './helpers.js'
 import { clearStorage, expectedIds, sleep, storedIds, waitFor } from '../fixtures/frames.js'
 import { EVENTS, rowOf, transportOptions } from '../fixtures/wire.js'
 
@@ -51,6 +51,21 @@ describe('transport: persisted queue', () => {
     clearStorage('selligent-test:')
   })
 
+  it('keeps rows as ASCII JSON on the wire and in storage, decoding to the same text', async () => {
+    const ns = namespace()
+    await script(ns, [{ status: 200, delayMs: 300 }])
+    const { transport } = transportFor(ns, { flushInterval: 0 })
+    const row = [`${ns}-0`, 'track', 'Café — 東京 😀 \u2028']
+    transport.push(EVENTS, row, `${ns}-0`)
+    await waitFor(() => persisted(ns).length > 0)
+    const stored = Object.keys(localStorage).find((key) => key.startsWith(`selligent-test:${ns}/`))
+    expect(localStorage.getItem(stored as string)).to.match(/^[\0-\x7f]*$/)
+    await transport.flush()
+    await waitFor(async () => (await recorded(ns)).length > 0)
+    const [request] = await recorded(ns)
+    expect(request?.text).to.match(/^[\0-\x7f]*$/)
+    expect(request?.body).to.deep.equal([row])
+  })
   it('writes queued rows under a key of its own: target, tries, id and row', async () => {
     const ns = namespace()
     const { push } = transportFor(ns, { flushInterval: 60_000 })

@@ -1,7 +1,7 @@
 // A stand-in relay for the browser tests: records every request under /rec/{ns}/… and answers
 // from a per-namespace script of responses, so tests assert on what really went over the wire.
 // Control endpoints (all JSON):
-//   GET  /__rec/{ns}/log               → recorded requests [{method, path, query, headers, body, contentType, at}]
+//   GET  /__rec/{ns}/log               → recorded requests [{method, path, query, headers, body, text, contentType, at}]
 //   POST /__rec/{ns}/script            ← [{status, headers?, body?, delayMs?, times?, destroy?}] answers to use
 //                                        in order; the last entry repeats. Default: 200 Succeeded with counts.
 //                                        Or {"<path part>": [...], "": [...]}: one script per target, picked by
@@ -96,6 +96,7 @@ export async function recorder(ctx, next) {
     headers,
     contentType: headers['content-type'] ?? '',
     body,
+    text,
     at: Date.now(),
   }
   s.log.push(entry)
