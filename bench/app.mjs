@@ -152,6 +152,7 @@ export async function prepare(kind, run, options = {}) {
       eventsDataListApiName: `bench_${tag}`,
       allowedEvents: EVENT_NAMES,
       proxyUrl: options.proxyUrl ?? '/smc',
+      ...options.settings,
     })
   } else if (kind === 'segment') {
     plugin = segmentio(

@@ -11,6 +11,8 @@
 //   BENCH_PIPELINE_N=500     BENCH_PIPELINE_REPS=3   the whole-pipeline runs (0: none)
 //   BENCH_TRACE=1            0: no trace (no longest task)      CHROME_PATH=/usr/bin/chromium
 //   BENCH_TRACE_DETAIL=0     1: trace more categories and print what each run's longest task did
+//   BENCH_SETTINGS={}        more settings for this plugin, as JSON: '{"persist":false}' shows
+//                            what storage costs, '{"batchSize":1}' what one request costs
 //
 // What one run measures, for one setup and N contexts built up front in the page:
 // - main-thread time: Chrome's TaskDuration (DevTools protocol Performance.getMetrics, in thread
@@ -54,6 +56,7 @@ const TRACE = env('BENCH_TRACE', '1') !== '0'
 const TRACE_DETAIL = TRACE && env('BENCH_TRACE_DETAIL', '0') === '1'
 const RATE = Number(env('BENCH_RATE', '0'))
 const SEGMENT_MAX_N = Number(env('BENCH_SEGMENT_MAX_N', '1000'))
+const SETTINGS = JSON.parse(env('BENCH_SETTINGS', '{}'))
 const SETTLE_MS = 250
 const RUN_TIMEOUT_MS = 60_000
 const MEMORY_N = 10_000
@@ -283,7 +286,10 @@ async function waitUntil(predicate, timeoutMs) {
 // One run: one setup, N contexts.
 async function runOnce(ctx, kind, n, runNo) {
   const { browser, page, cdp, server } = ctx
-  const tag = await page.evaluate(([k, r]) => window.bench.prepare(k, r), [kind, runNo])
+  const tag = await page.evaluate(
+    ([k, r, settings]) => window.bench.prepare(k, r, { settings }),
+    [kind, runNo, SETTINGS],
+  )
   await cdp.send('HeapProfiler.collectGarbage')
   await sleep(100)
   if (TRACE) {
@@ -517,7 +523,9 @@ async function main() {
   console.log(
     `bench: Chrome/${browser.version()}, ${availableParallelism()} cores, load average ${loadavg()
       .map((l) => l.toFixed(1))
-      .join(' ')}`,
+      .join(
+        ' ',
+      )}${Object.keys(SETTINGS).length ? `, this plugin with ${JSON.stringify(SETTINGS)}` : ''}`,
   )
   try {
     if (profileKind) {
