@@ -710,7 +710,7 @@ async function runMemory(browser, origin) {
   }
   console.log(lines.join('\n'))
   console.log(
-    '\nCaps the transport documents (defaults): maxQueueRows 5,000, maxQueueBytes 1,000,000 (UTF-16 characters of row JSON).',
+    '\nCaps the transport documents (defaults): maxQueueRows 5,000, maxQueueBytes 1,000,000 (bytes of row JSON, which is ASCII).',
   )
   return out
 }
