@@ -94,6 +94,24 @@ describe('transport: persisted queue', () => {
     expect(persisted(ns)).to.deep.equal([])
   })
 
+  it('leaves storage alone while answers come in, and removes its key once drained', async () => {
+    const ns = namespace()
+    // Each answer arrives after the first write (≥ 100 ms after the pushes): answer by answer,
+    // the queue would be rewritten 4 times.
+    await script(ns, [{ status: 200, delayMs: 150 }])
+    const setItem = sinon.spy(Storage.prototype, 'setItem')
+    const removeItem = sinon.spy(Storage.prototype, 'removeItem')
+    const { transport, push } = transportFor(ns)
+    push(500)
+    await waitFor(() => transport.stats.sent === 500, 8000)
+    await sleep(150)
+    const ours = (spy: sinon.SinonSpy) =>
+      spy.getCalls().filter(({ args }) => String(args[0]).includes(ns))
+    expect(ours(setItem)).to.have.length(1)
+    expect(ours(removeItem)).to.have.length(1)
+    expect(persisted(ns)).to.deep.equal([])
+  })
+
   it('writes storage once for a burst of 10,000 pushes in one task', async () => {
     const ns = namespace()
     await script(ns, [{ status: 200, delayMs: 1000 }])
