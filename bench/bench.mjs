@@ -710,7 +710,7 @@ async function runMemory(browser, origin) {
   }
   console.log(lines.join('\n'))
   console.log(
-    '\nCaps the transport documents (defaults): maxQueueRows 5,000, maxQueueBytes 1,000,000 (bytes of row JSON, which is ASCII).',
+    '\nCaps the transport documents (defaults): maxQueueRows 5,000, maxQueueBytes 1,000,000 (bytes of queued rows as stored: row JSON, id, attempt count).',
   )
   return out
 }

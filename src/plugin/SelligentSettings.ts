@@ -42,7 +42,10 @@ export interface SelligentSettings {
   flushInterval?: number
   /** Rows kept queued at most; past it the oldest are dropped. Default `5000`. */
   maxQueueRows?: number
-  /** Bytes of queued rows kept at most; past it the oldest are dropped. Default `1000000`. */
+  /**
+   * Bytes of queued rows kept at most, counted as stored (row JSON, id, attempt count); past it
+   * the oldest are dropped. Default `1000000`.
+   */
   maxQueueBytes?: number
   /** Tries per row before it is dropped with an error. Default `10`. */
   maxAttempts?: number

@@ -118,7 +118,7 @@ export function createTransport(options: TransportOptions): Transport {
   // (proxy mode) can go as one.
   const beaconable = json(headers) === '{"Content-Type":"text/plain"}'
   let rows = 0
-  let chars = 0
+  let bytes = 0
   let seq = 0
   let keepalive = 0
   let writeMs = 0
@@ -168,7 +168,8 @@ export function createTransport(options: TransportOptions): Transport {
   const count = (entries: Entry[], sign: number): void => {
     for (const e of entries) {
       rows += sign
-      chars += sign * e.j.length
+      // A row as stored: its JSON, its id, and `[tries,"…",…],` around them.
+      bytes += sign * (e.j.length + e.i.length + 8)
     }
   }
 
@@ -209,10 +210,10 @@ export function createTransport(options: TransportOptions): Transport {
     for (const lane of lanes.values()) drop(lane, lane.o.splice(0), 'overflow', 'Queue full', 0)
   }
 
-  // The byte bound counts UTF-16 characters of row JSON, as localStorage's quota does.
+  // The byte bound counts queued rows as stored (see `count`), so it bounds what storage holds.
   const trim = (): void => {
-    while (rows > options.maxQueueRows || chars > options.maxQueueBytes) {
-      // Some lane holds a row: `rows` and `chars` count only rows waiting in lanes.
+    while (rows > options.maxQueueRows || bytes > options.maxQueueBytes) {
+      // Some lane holds a row: `rows` and `bytes` count only rows waiting in lanes.
       let oldest!: Lane
       for (const lane of lanes.values()) {
         if ((lane.q[0]?.s ?? Infinity) < (oldest?.q[0]?.s ?? Infinity)) oldest = lane
@@ -346,7 +347,7 @@ export function createTransport(options: TransportOptions): Transport {
     // in flight is left to the browser and nothing is sent twice by the next page. Past half the
     // queue's bounds a healthy lane may have more out: a row a next page might send again (upserted
     // by its EVENT_ID) beats a row dropped from a full queue.
-    const pressed = rows * 2 > options.maxQueueRows || chars * 2 > options.maxQueueBytes
+    const pressed = rows * 2 > options.maxQueueRows || bytes * 2 > options.maxQueueBytes
     if (closed || lane.b >= (pressed && !lane.f ? BURST_REQUESTS : 1)) return
     if (!lane.q.length || offline()) return
     const wait = lane.n - Date.now()
@@ -409,7 +410,7 @@ export function createTransport(options: TransportOptions): Transport {
   const forget = (): void => {
     for (const request of inflight) if (!request.h) inflight.delete(request)
     for (const lane of lanes.values()) lane.q.length = 0
-    rows = chars = 0
+    rows = bytes = 0
   }
 
   /**

@@ -61,7 +61,10 @@ export interface TransportOptions {
   readonly flushInterval: number
   /** Rows kept queued at most; past it the oldest are dropped (reason `overflow`). */
   readonly maxQueueRows: number
-  /** Bytes of queued row JSON kept at most; past it the oldest are dropped (reason `overflow`). */
+  /**
+   * Bytes of queued rows kept at most, counted as stored (row JSON, id, attempt count); past it
+   * the oldest are dropped (reason `overflow`).
+   */
   readonly maxQueueBytes: number
   /** Tries per row before it is dropped (reason `attempts`). */
   readonly maxAttempts: number

@@ -190,10 +190,11 @@ describe('transport: persisted queue', () => {
     expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 5, 3))
   })
 
-  it('drops the oldest rows past maxQueueBytes of row JSON', async () => {
+  it('drops the oldest rows past maxQueueBytes, counted as stored (id and tries too)', async () => {
     const ns = namespace()
     sinon.stub(console, 'warn')
-    const size = JSON.stringify(rowOf(ns, 0)).length
+    // A stored row: `[tries,"id",row]` and the comma after it.
+    const size = JSON.stringify([0, `${ns}-0`, rowOf(ns, 0)]).length + 1
     const { transport, push } = transportFor(ns, { maxQueueBytes: size * 4, flushInterval: 100 })
     push(6)
     await Promise.resolve()
