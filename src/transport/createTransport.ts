@@ -73,7 +73,7 @@ const noop = (): void => undefined
 const json = JSON.stringify
 const offline = (): boolean => navigator.onLine === false
 /**
- * A row's JSON with every non-ASCII character escaped (`"é"` → `"\u00e9"`, still the same JSON).
+ * JSON of a row (or an id) with every non-ASCII character escaped (`"é"` → `"\u00e9"`, still the same JSON).
  * ASCII text is one byte per character everywhere: its length is its UTF-8 size, so request sizes
  * need no encoding to count, and V8 and localStorage hold it as one-byte text, which a write of a
  * long queue copies and stores about 3 times as fast as two-byte text. The cost: 6 bytes on the
@@ -236,7 +236,7 @@ export function createTransport(options: TransportOptions): Transport {
       const cells = [...inflight]
         .flatMap((request) => (request.l === lane && !request.h ? request.e : []))
         .concat(lane.q)
-        .map((e) => `[${e.t},${json(e.i)},${e.j}]`)
+        .map((e) => `[${e.t},${rowJson(e.i)},${e.j}]`)
       if (cells.length) parts.push(`[${json(name)},[${cells}]]`)
     }
     const start = performance.now()
