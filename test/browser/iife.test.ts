@@ -133,6 +133,15 @@ describe('script-tag drop-in (dist/selligent.iife.min.js)', function () {
     expect(page.SelligentMarketingCloud?.version).to.be.a('string')
   })
 
+  it('reports a global var analytics it cannot wait for in one console error, throwing nothing', async () => {
+    const page = await open('var-analytics-first.html')
+    const ours = page.captured.consoleErrors.filter((m) => m.includes('Selligent'))
+    expect(ours).to.have.length(1)
+    expect(ours[0]).to.match(/drop-in failed: TypeError/)
+    expect(page.captured.uncaught).to.deep.equal([])
+    expect(page.SelligentMarketingCloud?.version).to.be.a('string')
+  })
+
   it('without data attributes only defines the global', async () => {
     const page = await open('no-attributes.html')
     expect(page.SelligentMarketingCloud?.selligentPlugin).to.be.a('function')
