@@ -12,13 +12,10 @@ import {
   sleep,
   storedIds,
   transportPage,
+  transportPageUrl,
   waitFor,
 } from '../fixtures/frames.js'
 import { EVENTS, rowOf, transportOptions } from '../fixtures/wire.js'
-
-/** The transport fixture page persisting under `selligent-test:{ns}` (by default never flushing by time). */
-const pageUrl = (ns: string, extra = ''): string =>
-  `/test/fixtures/transport.html?ns=${ns}&key=selligent-test:${ns}${extra}&flush=60000`
 
 const bytes = (body: unknown): number => new TextEncoder().encode(JSON.stringify(body)).length
 
@@ -32,7 +29,7 @@ describe('transport: page leave', function () {
 
   it('sends every queued row with keepalive fetch when the page navigates away', async () => {
     const ns = namespace()
-    const frame = openFrame(pageUrl(ns))
+    const frame = openFrame(transportPageUrl(ns, 60000))
     ;(await transportPage(frame)).push(ns, 20)
     frame.contentWindow?.location.assign('/test/fixtures/blank.html')
     await waitFor(async () => (await storedIds(ns)).length === 20)
@@ -42,9 +39,9 @@ describe('transport: page leave', function () {
 
   it('keeps keepalive bodies under 64 KB in flight; the next page sends the rest, none twice', async () => {
     const ns = namespace()
-    const frame = openFrame(pageUrl(ns, '&pad=500&batch=1000&page=1'))
+    const frame = openFrame(transportPageUrl(ns, 60000, '&pad=500&batch=1000&page=1'))
     ;(await transportPage(frame)).push(ns, 200)
-    frame.contentWindow?.location.assign(pageUrl(ns, '&flush=20&page=2'))
+    frame.contentWindow?.location.assign(transportPageUrl(ns, 20, '&page=2'))
     await waitFor(async () => (await storedIds(ns)).length >= 200)
     await sleep(100)
     const log = await answered(ns)
@@ -59,7 +56,7 @@ describe('transport: page leave', function () {
 
   it('falls back to sendBeacon (text/plain) without keepalive fetch, halving refused beacons', async () => {
     const ns = namespace()
-    const frame = openFrame(pageUrl(ns, '&pad=300&nokeepalive'))
+    const frame = openFrame(transportPageUrl(ns, 60000, '&pad=300&nokeepalive'))
     const page = await transportPage(frame)
     const navigator = frame.contentWindow?.navigator as Navigator
     const beacon = navigator.sendBeacon.bind(navigator)

@@ -10,13 +10,10 @@ import {
   sleep,
   storedIds,
   transportPage,
+  transportPageUrl,
   waitFor,
 } from '../fixtures/frames.js'
 import { EVENTS, rowOf } from '../fixtures/wire.js'
-
-/** A transport page persisting under `selligent-test:{ns}`, flushing after 20 ms. */
-const pageUrl = (ns: string, extra = ''): string =>
-  `/test/fixtures/transport.html?ns=${ns}&key=selligent-test:${ns}&flush=20${extra}`
 
 /** What a page that crashed with `count` rows queued leaves in storage: a key nobody holds. */
 function leaveCrashedQueue(ns: string, count: number): void {
@@ -47,7 +44,7 @@ describe('transport: several tabs, Web Locks', function () {
   it('a new page delivers the rows a crashed page left in storage', async () => {
     const ns = namespace()
     leaveCrashedQueue(ns, 10)
-    openFrame(pageUrl(ns))
+    openFrame(transportPageUrl(ns, 20))
     await waitFor(async () => (await storedIds(ns)).length === 10)
     await expectEachSentOnce(ns, expectedIds(ns, 10))
     expect(localStorage.getItem(`selligent-test:${ns}/crashed`)).to.equal(null)
@@ -56,8 +53,8 @@ describe('transport: several tabs, Web Locks', function () {
   it('two pages opened together send the rows a crashed page left once, not twice', async () => {
     const ns = namespace()
     leaveCrashedQueue(ns, 30)
-    openFrame(pageUrl(ns))
-    openFrame(pageUrl(ns))
+    openFrame(transportPageUrl(ns, 20))
+    openFrame(transportPageUrl(ns, 20))
     await waitFor(async () => (await storedIds(ns)).length >= 30)
     await settle()
     await expectEachSentOnce(ns, expectedIds(ns, 30))
@@ -66,8 +63,8 @@ describe('transport: several tabs, Web Locks', function () {
   it('two live pages each send only their own rows', async () => {
     const ns = namespace()
     const [a, b] = await Promise.all([
-      transportPage(openFrame(pageUrl(ns))),
-      transportPage(openFrame(pageUrl(ns))),
+      transportPage(openFrame(transportPageUrl(ns, 20))),
+      transportPage(openFrame(transportPageUrl(ns, 20))),
     ])
     a.push(`${ns}-a`, 10)
     b.push(`${ns}-b`, 10)
@@ -78,10 +75,10 @@ describe('transport: several tabs, Web Locks', function () {
 
   it('the other page delivers the rows of a page closed with rows queued, once', async () => {
     const ns = namespace()
-    const survivor = openFrame(pageUrl(ns))
+    const survivor = openFrame(transportPageUrl(ns, 20))
     await transportPage(survivor)
     // Offline, the closing page can send nothing: its rows stay queued in storage.
-    const closing = openFrame(pageUrl(ns, '&offline'))
+    const closing = openFrame(transportPageUrl(ns, 20, '&offline'))
     ;(await transportPage(closing)).push(ns, 5)
     await sleep(200)
     expect(await answered(ns)).to.deep.equal([])
@@ -103,8 +100,8 @@ describe('transport: several tabs, no Web Locks', function () {
   it('two live pages each send only their own rows, and write nothing', async () => {
     const ns = namespace()
     const [a, b] = await Promise.all([
-      transportPage(openFrame(pageUrl(ns, '&nolocks'))),
-      transportPage(openFrame(pageUrl(ns, '&nolocks'))),
+      transportPage(openFrame(transportPageUrl(ns, 20, '&nolocks'))),
+      transportPage(openFrame(transportPageUrl(ns, 20, '&nolocks'))),
     ])
     a.push(`${ns}-a`, 10)
     b.push(`${ns}-b`, 10)
@@ -117,7 +114,7 @@ describe('transport: several tabs, no Web Locks', function () {
 
   it('a page sends its own queued rows when it is left', async () => {
     const ns = namespace()
-    const frame = openFrame(pageUrl(ns, '&nolocks&flush=60000'))
+    const frame = openFrame(transportPageUrl(ns, 60000, '&nolocks'))
     ;(await transportPage(frame)).push(ns, 5)
     frame.contentWindow?.location.assign('/test/fixtures/blank.html')
     await waitFor(async () => (await storedIds(ns)).length === 5)
@@ -129,14 +126,14 @@ describe('transport: several tabs, no Web Locks', function () {
     const ns = namespace()
     leaveCrashedQueue(ns, 10)
     const pages = await Promise.all([
-      transportPage(openFrame(pageUrl(ns, '&nolocks'))),
-      transportPage(openFrame(pageUrl(ns, '&nolocks'))),
+      transportPage(openFrame(transportPageUrl(ns, 20, '&nolocks'))),
+      transportPage(openFrame(transportPageUrl(ns, 20, '&nolocks'))),
     ])
     pages[0]?.push(`${ns}-own`, 3)
     await waitFor(async () => (await storedIds(ns)).length === 3)
     await settle()
     expect(keysOf(ns)).to.deep.equal([`selligent-test:${ns}/crashed`])
-    openFrame(pageUrl(ns))
+    openFrame(transportPageUrl(ns, 20))
     await waitFor(async () => (await storedIds(ns)).length === 13)
     await settle()
     await expectEachSentOnce(ns, [...expectedIds(`${ns}-own`, 3), ...expectedIds(ns, 10)].sort())

@@ -51,6 +51,22 @@ export const eventRow = (id, cells = {}) =>
 
 /** @param {{ simulator?: object }} [options] */
 /**
+ * An answer read whole: status, headers, text, and the text parsed as JSON (`undefined` when it
+ * is not JSON).
+ * @param {Response} response
+ */
+export async function readAnswer(response) {
+  const text = await response.text()
+  let body
+  try {
+    body = JSON.parse(text)
+  } catch {
+    body = undefined
+  }
+  return { status: response.status, headers: response.headers, text, body }
+}
+
+/**
  * The harness of one test file: created before its tests, the simulator emptied before each, and,
  * after them all, every answer and log line scanned for the credentials and the simulator closed.
  * The object is filled in once `before` has run.
@@ -118,15 +134,9 @@ export async function createHarness(options = {}) {
 
   /** @param {Response} response */
   const record = async (response) => {
-    const text = await response.text()
-    seen.push(`${response.status} ${JSON.stringify([...response.headers])} ${text}`)
-    let body
-    try {
-      body = JSON.parse(text)
-    } catch {
-      body = undefined
-    }
-    return { status: response.status, headers: response.headers, text, body }
+    const answer = await readAnswer(response)
+    seen.push(`${answer.status} ${JSON.stringify([...answer.headers])} ${answer.text}`)
+    return answer
   }
 
   return {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import { createSmcSimulator } from '../smc-simulator/createSmcSimulator.mjs'
+import { readAnswer } from './harness.mjs'
 import { DEFAULT_LISTS } from '../smc-simulator/defaults.mjs'
 
 // The full Swagger file lives beside the project's SMC notes; the excerpt committed with the
@@ -68,14 +69,7 @@ async function call(path, { method = 'POST', body, headers = AUTH } = {}) {
     headers,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   })
-  const text = await response.text()
-  let json
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  return { status: response.status, headers: response.headers, text, json }
+  return readAnswer(response)
 }
 
 function assertModel(model, swagger) {
@@ -118,12 +112,12 @@ describe('SMC simulator', () => {
       ],
     })
     assert.equal(first.status, 200)
-    assertModel(first.json, LOAD_MODEL)
-    assert.equal(first.json.result_code, 'Succeeded')
-    assert.equal(first.json.number_of_inserted_records, 2)
+    assertModel(first.body, LOAD_MODEL)
+    assert.equal(first.body.result_code, 'Succeeded')
+    assert.equal(first.body.number_of_inserted_records, 2)
 
     const again = await call(LIST, { body: [['m-1', 'identify']] })
-    assert.equal(again.json.number_of_updated_records, 1)
+    assert.equal(again.body.number_of_updated_records, 1)
     const records = sim.state().lists.segment_events.records
     assert.equal(records.length, 2)
     assert.deepEqual(
@@ -137,7 +131,7 @@ describe('SMC simulator', () => {
 
   test('bad rows are invalid_records with SMC validation codes; the rest is stored', async () => {
     const long = 'x'.repeat(DEFAULT_LISTS.segment_events.columns.EVENT_TYPE + 1)
-    const { status, json } = await call(LIST, {
+    const { status, body: json } = await call(LIST, {
       body: [['m-1', 'track'], ['m-2'], ['m-3', long], ['m-4', { a: 1 }], ['m-5', 5]],
     })
     assert.equal(status, 200, 'a partial failure still answers 200')
@@ -163,7 +157,7 @@ describe('SMC simulator', () => {
   })
 
   test('rows repeating a key in one call count as duplicates; the last one wins', async () => {
-    const { json } = await call(LIST, {
+    const { body: json } = await call(LIST, {
       body: [
         ['m-1', 'a'],
         ['m-1', 'b'],
@@ -176,7 +170,7 @@ describe('SMC simulator', () => {
 
   test('without fields, the first row is the header row', async () => {
     const path = '/Portal/Api/organizations/acme/lists/USERS_SEGMENT/data/load?keyFields=MAIL'
-    const { json } = await call(path, {
+    const { body: json } = await call(path, {
       body: [
         ['MAIL', 'NAME'],
         ['jane@example.com', 'Jane'],
@@ -189,7 +183,7 @@ describe('SMC simulator', () => {
   test('segment add and remove change membership only; remove answers a DeleteDataResponseModel', async () => {
     const query = '?keyFields=MAIL&fields=MAIL'
     const added = await call(`${SEGMENT}/data/load${query}`, { body: [['jane@example.com']] })
-    assertModel(added.json, LOAD_MODEL)
+    assertModel(added.body, LOAD_MODEL)
     assert.deepEqual(
       sim.state().lists.USERS_SEGMENT.segments.SegmentToSMCStatic.map((m) => m.fields.MAIL),
       ['jane@example.com'],
@@ -198,9 +192,9 @@ describe('SMC simulator', () => {
       method: 'DELETE',
       body: [['jane@example.com'], ['nobody@example.com']],
     })
-    assertModel(removed.json, DELETE_MODEL)
-    assert.equal(removed.json.number_of_deleted_records, 1)
-    assert.equal(removed.json.number_of_records_not_found, 1)
+    assertModel(removed.body, DELETE_MODEL)
+    assert.equal(removed.body.number_of_deleted_records, 1)
+    assert.equal(removed.body.number_of_records_not_found, 1)
     const users = sim.state().lists.USERS_SEGMENT
     assert.equal(users.segments.SegmentToSMCStatic.length, 0)
     assert.equal(users.records.length, 1, 'the list record stays')
@@ -230,9 +224,9 @@ describe('SMC simulator', () => {
     for (const [path, init, status] of cases) {
       const answer = await call(path, { body: [['m-1', 'track']], ...init })
       assert.equal(answer.status, status, `${path} ${JSON.stringify(init)}: ${answer.text}`)
-      if (answer.json?.errors) {
-        assert.ok(LOAD_MODEL.result_code.enum.includes(answer.json.result_code))
-        assert.deepEqual(Object.keys(answer.json.errors[0]).sort(), Object.keys(ERROR_DTO).sort())
+      if (answer.body?.errors) {
+        assert.ok(LOAD_MODEL.result_code.enum.includes(answer.body.result_code))
+        assert.deepEqual(Object.keys(answer.body.errors[0]).sort(), Object.keys(ERROR_DTO).sort())
       }
     }
     assert.equal(sim.state().lists.segment_events.records.length, 0)
