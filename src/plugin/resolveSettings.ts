@@ -42,7 +42,7 @@ export const SETTING_KEYS = ['proxyUrl', ...DIRECT_KEYS, ...RULES.map(([key]) =>
 /** Settings after validation, with every default applied. */
 export interface ResolvedSettings {
   readonly organization: string
-  readonly allowedEvents: readonly string[]
+  readonly allowedEvents: ReadonlySet<string>
   readonly eventsDataListApiName: string
   readonly sendAliasEvents: boolean
   readonly sendGroupEvents: boolean
@@ -124,6 +124,8 @@ export function resolveSettings(input: unknown): Resolution {
     if (!SETTING_KEYS.includes(key)) warnings.push(`"${key}" is not a setting (a typo?)`)
   }
   for (const [key, check, rule, fallback] of RULES) resolved[key] = take(key, check, rule, fallback)
+  // Looked up on every track call: a Set, however long the tracking plan.
+  resolved.allowedEvents = new Set(resolved.allowedEvents as string[] | undefined)
   if (raw.apiSecret !== undefined) {
     warnings.push(
       '"apiSecret" is public: every visitor can read it; keep it in a relay ("proxyUrl")',

@@ -40,7 +40,7 @@ function isWanted(ctx: Context, settings: ResolvedSettings): boolean {
     isEnabled(integrations) &&
     (type === 'identify' ||
       (type === 'track'
-        ? settings.allowedEvents.includes(event as string)
+        ? settings.allowedEvents.has(event as string)
         : // sendAliasEvents, sendGroupEvents, sendPageEvents, sendScreenEvents
           (settings as unknown as Record<string, unknown>)[
             `send${type.charAt(0).toUpperCase()}${type.slice(1)}Events`

@@ -24,7 +24,7 @@ const BURST_REQUESTS = 4
 interface Entry {
   /** The id it was pushed with. */
   readonly i: string
-  /** The row as ASCII JSON (see {@link rowJson}), computed once: request bodies and storage are
+  /** The row as ASCII JSON (see {@link asciiJson}), computed once: request bodies and storage are
    * joins of these, and its length is its size in bytes. */
   readonly j: string
   /** Tries that failed retryably. */
@@ -73,14 +73,14 @@ const noop = (): void => undefined
 const json = JSON.stringify
 const offline = (): boolean => navigator.onLine === false
 /**
- * JSON of a row (or an id) with every non-ASCII character escaped (`"é"` → `"\u00e9"`, still the same JSON).
- * ASCII text is one byte per character everywhere: its length is its UTF-8 size, so request sizes
- * need no encoding to count, and V8 and localStorage hold it as one-byte text, which a write of a
- * long queue copies and stores about 3 times as fast as two-byte text. The cost: 6 bytes on the
- * wire instead of 2 or 3 for each non-ASCII character.
+ * JSON of a row or an id with every non-ASCII character escaped (`"é"` → `"\u00e9"`, the same
+ * JSON). ASCII text is one byte per character everywhere: its length is its UTF-8 size, so
+ * request sizes need no encoding to count, and V8 and localStorage hold it as one-byte text, which
+ * a write of a long queue copies and stores about 3 times as fast as two-byte text. The cost:
+ * 6 bytes on the wire instead of 2 or 3 for each non-ASCII character.
  */
-const rowJson = (row: unknown): string =>
-  json(row).replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+const asciiJson = (value: unknown): string =>
+  json(value).replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 // An array in a template literal reads as its items joined with commas: JSON arrays below.
 const body = (entries: Entry[]): string => `[${entries.map((e) => e.j)}]`
 
@@ -236,7 +236,7 @@ export function createTransport(options: TransportOptions): Transport {
       const cells = [...inflight]
         .flatMap((request) => (request.l === lane && !request.h ? request.e : []))
         .concat(lane.q)
-        .map((e) => `[${e.t},${rowJson(e.i)},${e.j}]`)
+        .map((e) => `[${e.t},${asciiJson(e.i)},${e.j}]`)
       if (cells.length) parts.push(`[${json(name)},[${cells}]]`)
     }
     const start = performance.now()
@@ -430,7 +430,7 @@ export function createTransport(options: TransportOptions): Transport {
         const lane = laneOf({ method, path, query } as Target)
         arm(lane, flushInterval)
         for (const [tries, id, row] of part[1]) {
-          enqueue(lane, String(id), rowJson(row.map(String)), (tries as number) | 0)
+          enqueue(lane, String(id), asciiJson(row.map(String)), (tries as number) | 0)
         }
       }
     } catch {
@@ -499,7 +499,7 @@ export function createTransport(options: TransportOptions): Transport {
     push(target, row, id) {
       if (closed) return
       const lane = laneOf(target)
-      enqueue(lane, id, rowJson(row), 0)
+      enqueue(lane, id, asciiJson(row), 0)
       trim()
       // Pushed during or after pagehide: no timer will run again, send or store it now.
       if (left) leave(false)
