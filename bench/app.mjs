@@ -140,6 +140,39 @@ const baseline = () => ({
   track: (ctx) => ctx,
 })
 
+/**
+ * The floor under any destination that delivers these events as this plugin does: the very
+ * request bodies the plugin sent in an earlier run of the same contexts (rows mapped, bodies
+ * joined, all before the run), each sent as soon as the hook call that completed it in that run
+ * arrives, the way the plugin sends them (Blob body, answer read and parsed; plain fetch, as
+ * several may be out at once). No mapping, no queue,
+ * no storage, no retry: what the requests and their bytes alone cost this browser.
+ */
+const floor = (bodies, url) => {
+  const rows = bodies.map((body) => JSON.parse(body).length)
+  let calls = 0
+  let next = 0
+  let due = rows[0]
+  const headers = { 'Content-Type': 'text/plain' }
+  return {
+    name: 'Floor',
+    type: 'destination',
+    version: '0.0.0',
+    isLoaded: () => true,
+    load: () => Promise.resolve(),
+    track(ctx) {
+      if (++calls === due) {
+        const body = new Blob([bodies[next]])
+        void fetch(url, { method: 'POST', headers, body, credentials: 'omit' })
+          .then((response) => response.json())
+          .catch(() => undefined)
+        due += rows[++next] ?? Infinity
+      }
+      return ctx
+    },
+  }
+}
+
 /** Creates and loads one setup's plugin for run `run`; its requests are tagged with the run. */
 export async function prepare(kind, run, options = {}) {
   const tag = `r${String(run).padStart(4, '0')}`
@@ -154,6 +187,12 @@ export async function prepare(kind, run, options = {}) {
       proxyUrl: options.proxyUrl ?? '/smc',
       ...options.settings,
     })
+  } else if (kind === 'floor') {
+    if (!options.bodies?.length) throw new Error('floor: no complete run of this plugin to replay')
+    plugin = floor(
+      options.bodies,
+      `/smc/organizations/${ORGANIZATION}/lists/bench_${tag}/data/load?keyFields=EVENT_ID`,
+    )
   } else if (kind === 'segment') {
     plugin = segmentio(
       analytics,
