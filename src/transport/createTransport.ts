@@ -255,8 +255,8 @@ export function createTransport(options: TransportOptions): Transport {
   async function send(lane: Lane, entries: Entry[], leaving: boolean): Promise<void> {
     const { method } = lane.t
     const text = body(entries)
-    const size = entries.reduce((sum, e) => sum + e.j.length + 1, 1)
-    const k = size > KEEPALIVE_BUDGET - keepalive ? 0 : size
+    // ASCII: its length is its size in bytes.
+    const k = text.length > KEEPALIVE_BUDGET - keepalive ? 0 : text.length
     const request: Sending = { l: lane, e: entries, k, h: leaving }
     inflight.add(request)
     lane.b++
