@@ -148,7 +148,12 @@ const baseline = () => ({
  * several may be out at once). No mapping, no queue,
  * no storage, no retry: what the requests and their bytes alone cost this browser.
  */
-const floor = (bodies, url) => {
+const floor = (sent, url, merge = 1) => {
+  // `merge` bodies in one request: what fewer, bigger requests of the same bytes would cost.
+  const bodies = []
+  for (let i = 0; i < sent.length; i += merge) {
+    bodies.push(merge > 1 ? `[${sent.slice(i, i + merge).map((b) => b.slice(1, -1))}]` : sent[i])
+  }
   const rows = bodies.map((body) => JSON.parse(body).length)
   let calls = 0
   let next = 0
@@ -192,6 +197,7 @@ export async function prepare(kind, run, options = {}) {
     plugin = floor(
       options.bodies,
       `/smc/organizations/${ORGANIZATION}/lists/bench_${tag}/data/load?keyFields=EVENT_ID`,
+      options.merge,
     )
   } else if (kind === 'segment') {
     plugin = segmentio(

@@ -13,6 +13,8 @@
 //   BENCH_TRACE_DETAIL=0     1: trace more categories and print what each run's longest task did
 //   BENCH_SETTINGS={}        more settings for this plugin, as JSON: '{"persist":false}' shows
 //                            what storage costs, '{"batchSize":1}' what one request costs
+//   BENCH_FLOOR_MERGE=1      the floor sends this many of the plugin's bodies per request: what
+//                            fewer, bigger requests of the same bytes would cost
 //
 // What one run measures, for one setup and N contexts built up front in the page:
 // - main-thread time: Chrome's TaskDuration (DevTools protocol Performance.getMetrics, in thread
@@ -62,6 +64,7 @@ const TRACE_DETAIL = TRACE && env('BENCH_TRACE_DETAIL', '0') === '1'
 const RATE = Number(env('BENCH_RATE', '0'))
 const SEGMENT_MAX_N = Number(env('BENCH_SEGMENT_MAX_N', '1000'))
 const SETTINGS = JSON.parse(env('BENCH_SETTINGS', '{}'))
+const FLOOR_MERGE = Number(env('BENCH_FLOOR_MERGE', '1'))
 const SETTLE_MS = 250
 const RUN_TIMEOUT_MS = 60_000
 const MEMORY_N = 10_000
@@ -77,7 +80,7 @@ const SETUPS = ['baseline', 'ours', 'floor', 'segment']
 const LABEL = {
   baseline: 'empty destination',
   ours: 'Selligent (this plugin)',
-  floor: 'floor: its request bodies, prebuilt',
+  floor: `floor: its request bodies, prebuilt${FLOOR_MERGE > 1 ? `, ${FLOOR_MERGE} per request` : ''}`,
   segment: 'Segment.io (batching 20/1 s)',
 }
 
@@ -297,8 +300,8 @@ async function waitUntil(predicate, timeoutMs) {
 async function runOnce(ctx, kind, n, runNo) {
   const { browser, page, cdp, server } = ctx
   const tag = await page.evaluate(
-    ([k, r, settings, bodies]) => window.bench.prepare(k, r, { settings, bodies }),
-    [kind, runNo, SETTINGS, kind === 'floor' ? ctx.bodies : undefined],
+    ([k, r, settings, bodies, merge]) => window.bench.prepare(k, r, { settings, bodies, merge }),
+    [kind, runNo, SETTINGS, kind === 'floor' ? ctx.bodies : undefined, FLOOR_MERGE],
   )
   await cdp.send('HeapProfiler.collectGarbage')
   await sleep(100)
