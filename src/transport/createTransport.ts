@@ -17,6 +17,12 @@ const KEEPALIVE_BUDGET = 60_000
 const PERSIST_DELAY = 100
 /** Requests one target may have out at once while the queue is past half its bounds. */
 const BURST_REQUESTS = 4
+/**
+ * Bytes of rows a storage chunk takes before the next rows start a new one (see `persist`): a
+ * write costs at most about this much besides the rows that are new, and each chunk adds its key
+ * and target, ~200 bytes (under 1 % of the queue).
+ */
+export const CHUNK_BYTES = 32_768
 
 // Internal records have one-letter properties: property names survive minification.
 
@@ -31,6 +37,8 @@ interface Entry {
   t: number
   /** Push order across targets, to find the oldest row when the queue is full. */
   readonly s: number
+  /** The storage chunk it is written in (see `persist`); unset until it is. */
+  c?: number
 }
 
 /** The rows of one target and its delivery state; targets never wait for one another. */
@@ -51,6 +59,9 @@ interface Lane {
   readonly o: Entry[]
   /** The timer that will pump it. */
   h?: ReturnType<typeof setTimeout> | undefined
+  /** The storage chunk its new rows join, and the bytes of rows (as stored) it was given so far. */
+  c: number
+  z: number
 }
 
 /** A request awaiting its answer. */
@@ -81,6 +92,8 @@ const offline = (): boolean => navigator.onLine === false
  */
 const asciiJson = (value: unknown): string =>
   json(value).replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+/** Bytes of a row as stored: its JSON, its id, and `[tries,"…",…],` around them. */
+const stored = (e: Entry): number => e.j.length + e.i.length + 8
 // An array in a template literal reads as its items joined with commas: JSON arrays below.
 const body = (entries: Entry[]): string => `[${entries.map((e) => e.j)}]`
 
@@ -89,10 +102,10 @@ const body = (entries: Entry[]): string => `[${entries.map((e) => e.j)}]`
  * rows, persisted per tab, retried, delivered at page leave with keepalive fetch (or beacons),
  * held while offline, and adopted from tabs that died with rows queued.
  *
- * Tabs. Every tab persists its queue under a key of its own (`{storageKey}/{random id}`) and sends
- * only what it holds in memory, so two live tabs never send the same row; what a dead tab left is
- * adopted by exactly one other tab (or the next page): it reads the key, deletes it, and queues
- * the rows as its own. A key per tab rather than one shared queue because localStorage has no
+ * Tabs. Every tab persists its queue under a key of its own (`{storageKey}/{random id}`, in
+ * chunks `{key}#{n}`) and sends only what it holds in memory, so two live tabs never send the same
+ * row; what a dead tab left is adopted by exactly one other tab (or the next page): it reads the
+ * chunks, deletes them, and queues the rows as its own. A key per tab rather than one shared queue because localStorage has no
  * compare-and-set: a shared queue would need a locked read-modify-write of the whole queue on
  * every write, which the cheap, coalesced writes must avoid.
  *
@@ -120,6 +133,7 @@ export function createTransport(options: TransportOptions): Transport {
   let rows = 0
   let bytes = 0
   let seq = 0
+  let chunks = 0
   let keepalive = 0
   let writeMs = 0
   let warned = false
@@ -129,6 +143,8 @@ export function createTransport(options: TransportOptions): Transport {
   let key: string | undefined
   let lease: AbortController | undefined
   let watched: Set<string>
+  // Chunks under `key` as last written: chunk → the rows and tries written (see `persist`).
+  let written: Map<number, string>
   let persistTimer: ReturnType<typeof setTimeout> | undefined
   const stats: TransportStats = {
     get queued() {
@@ -161,15 +177,27 @@ export function createTransport(options: TransportOptions): Transport {
     const name = `${target.method} ${path}`
     let lane = lanes.get(name)
     if (!lane)
-      lanes.set(name, (lane = { t: target, u: baseUrl + path, q: [], o: [], b: 0, f: 0, n: 0 }))
+      lanes.set(
+        name,
+        (lane = {
+          t: target,
+          u: baseUrl + path,
+          q: [],
+          o: [],
+          b: 0,
+          f: 0,
+          n: 0,
+          c: chunks++,
+          z: 0,
+        }),
+      )
     return lane
   }
 
   const count = (entries: Entry[], sign: number): void => {
     for (const e of entries) {
       rows += sign
-      // A row as stored: its JSON, its id, and `[tries,"…",…],` around them.
-      bytes += sign * (e.j.length + e.i.length + 8)
+      bytes += sign * stored(e)
     }
   }
 
@@ -227,20 +255,54 @@ export function createTransport(options: TransportOptions): Transport {
     }
   }
 
+  /**
+   * Writes what changed in the queue since the last write. The queue is stored in chunks of one
+   * target's rows, each under a key of its own (`{key}#{n}`): rows new since the last write join
+   * their target's newest chunk until it holds {@link CHUNK_BYTES}, then start the next, and a
+   * chunk is written again only when rows joined or left it or their tries changed, removed once
+   * empty. So a write costs the rows that are new plus a chunk or two, however long the queue:
+   * Chrome copies a written value to the browser and echoes it back to the page, with the value
+   * it replaced, in a task of its own, and rewriting a whole queue near its 1 MB bound took two
+   * tasks of 20–60 ms every time.
+   */
   const persist = (): void => {
     clearTimeout(persistTimer)
     persistTimer = undefined
     if (!key) return
-    const parts: string[] = []
+    // chunk → [target, what its rows and their tries are now, its rows]
+    const parts = new Map<number, [string, string, Entry[]]>()
     for (const [name, lane] of lanes) {
-      const cells = [...inflight]
+      for (const e of [...inflight]
         .flatMap((request) => (request.l === lane && !request.h ? request.e : []))
-        .concat(lane.q)
-        .map((e) => `[${e.t},${asciiJson(e.i)},${e.j}]`)
-      if (cells.length) parts.push(`[${json(name)},[${cells}]]`)
+        .concat(lane.q)) {
+        if (e.c === undefined) {
+          if (lane.z > CHUNK_BYTES) {
+            lane.c = chunks++
+            lane.z = 0
+          }
+          e.c = lane.c
+          lane.z += stored(e)
+        }
+        const part = parts.get(e.c) ?? [name, '', []]
+        parts.set(e.c, part)
+        part[1] += `${e.s}.${e.t},`
+        part[2].push(e)
+      }
     }
     const start = performance.now()
-    store((s) => (parts.length ? s.setItem(key!, `[${parts}]`) : s.removeItem(key!)))
+    for (const [c, [name, state, entries]] of parts) {
+      if (written.get(c) === state) continue
+      const cells = entries.map((e) => `[${e.t},${asciiJson(e.i)},${e.j}]`)
+      // Remembered only once written: a write that failed is tried again by the next one.
+      if (store((s) => s.setItem(`${key}#${c}`, `[[${json(name)},[${cells}]]]`) ?? 1)) {
+        written.set(c, state)
+      }
+    }
+    for (const c of written.keys()) {
+      if (parts.has(c)) continue
+      written.delete(c)
+      store((s) => s.removeItem(`${key}#${c}`))
+    }
     writeMs = performance.now() - start
   }
 
@@ -414,27 +476,33 @@ export function createTransport(options: TransportOptions): Transport {
   }
 
   /**
-   * Merges the queue a gone tab (or the previous page) left under `from`. Storage this code did
-   * not write (another version, corruption) is read as far as it makes sense: the first thing out
-   * of shape ends the adoption.
+   * Merges the queue a gone tab (or the previous page) left under `from`: its chunks in the order
+   * they were started, and a queue kept under the key itself as earlier versions wrote it. Storage
+   * this code did not write (another version, corruption) is read as far as it makes sense: in
+   * each key, the first thing out of shape ends the reading.
    */
   const adopt = (from: string): void => {
-    const text = store((s) => s.getItem(from))
-    store((s) => s.removeItem(from))
-    try {
-      for (const part of JSON.parse(text as string) as [
-        string,
-        [unknown, unknown, unknown[]][],
-      ][]) {
-        const [, method, path, query] = /^(POST|DELETE) ([^?]*)\?(.*)$/.exec(part[0])!
-        const lane = laneOf({ method, path, query } as Target)
-        arm(lane, flushInterval)
-        for (const [tries, id, row] of part[1]) {
-          enqueue(lane, String(id), asciiJson(row.map(String)), (tries as number) | 0)
+    const chunkOf = (name: string): number => +name.slice(from.length + 1)
+    for (const name of (store((s) => Object.keys(s)) ?? [])
+      .filter((name) => name === from || name.startsWith(`${from}#`))
+      .sort((a, b) => chunkOf(a) - chunkOf(b))) {
+      const text = store((s) => s.getItem(name))
+      store((s) => s.removeItem(name))
+      try {
+        for (const part of JSON.parse(text as string) as [
+          string,
+          [unknown, unknown, unknown[]][],
+        ][]) {
+          const [, method, path, query] = /^(POST|DELETE) ([^?]*)\?(.*)$/.exec(part[0])!
+          const lane = laneOf({ method, path, query } as Target)
+          arm(lane, flushInterval)
+          for (const [tries, id, row] of part[1]) {
+            enqueue(lane, String(id), asciiJson(row.map(String)), (tries as number) | 0)
+          }
         }
+      } catch {
+        // Out of shape: see above.
       }
-    } catch {
-      // Out of shape: see above.
     }
     trim()
     persist()
@@ -445,9 +513,11 @@ export function createTransport(options: TransportOptions): Transport {
     const signal = lease?.signal
     if (!signal) return
     for (const name of store((s) => Object.keys(s)) ?? []) {
-      if (name.startsWith(`${prefix}/`) && !watched.has(name)) {
-        watched.add(name)
-        locks!.request(name, { signal }, () => adopt(name)).catch(noop)
+      // A chunk's key names its tab's: `{tab}#{n}`.
+      const tab = name.replace(/#\d+$/, '')
+      if (tab.startsWith(`${prefix}/`) && !watched.has(tab)) {
+        watched.add(tab)
+        locks!.request(tab, { signal }, () => adopt(tab)).catch(noop)
       }
     }
   }
@@ -460,6 +530,7 @@ export function createTransport(options: TransportOptions): Transport {
     // Web Locks imply a secure context, which `randomUUID` needs too.
     key = `${prefix}/${crypto.randomUUID()}`
     watched = new Set([key])
+    written = new Map()
     // Requested before this tab writes anything, so ours is first in line for our own key.
     const held = (): Promise<unknown> => new Promise((done) => (signal.onabort = done))
     locks!.request(key, { signal }, held).catch(noop)

@@ -1,9 +1,16 @@
 import { expect } from '@esm-bundle/chai'
 import sinon from 'sinon'
-import { createTransport } from '../../src/transport/createTransport.js'
+import { CHUNK_BYTES, createTransport } from '../../src/transport/createTransport.js'
 import type { DeliveryReport, Transport } from '../../src/transport/types.js'
 import { namespace, recorded, script } from './helpers.js'
-import { clearStorage, expectedIds, sleep, storedIds, waitFor } from '../fixtures/frames.js'
+import {
+  clearStorage,
+  expectedIds,
+  sleep,
+  storageKeys,
+  storedIds,
+  waitFor,
+} from '../fixtures/frames.js'
 import { EVENTS, rowOf, transportOptions } from '../fixtures/wire.js'
 
 const open: Transport[] = []
@@ -25,17 +32,28 @@ function transportFor(
     }),
   )
   open.push(transport)
-  const push = (count: number, from = 0): void => {
-    for (let i = from; i < from + count; i++) transport.push(EVENTS, rowOf(ns, i), `${ns}-${i}`)
+  /** Pushes rows `from`…`from + count - 1`, each `pad` characters bigger than the smallest. */
+  const push = (count: number, from = 0, pad = 0): void => {
+    for (let i = from; i < from + count; i++) {
+      transport.push(EVENTS, rowOf(ns, i, pad), `${ns}-${i}`)
+    }
   }
   return { transport, reports, push }
 }
 
+/** The calls of `spy` (a Storage method) on the keys of `ns`. */
+const ours = (spy: sinon.SinonSpy, ns: string): sinon.SinonSpyCall[] =>
+  spy.getCalls().filter(({ args }) => String(args[0]).includes(ns))
+
 /** The queues persisted under `selligent-test:{ns}/…`, parsed. */
 const persisted = (ns: string): unknown[] =>
-  Object.keys(localStorage)
-    .filter((key) => key.startsWith(`selligent-test:${ns}/`))
-    .map((key) => JSON.parse(localStorage.getItem(key) ?? 'null') as unknown)
+  storageKeys(ns).map((key) => JSON.parse(localStorage.getItem(key) ?? 'null') as unknown)
+
+/** The ids of every row persisted for `ns`, sorted. */
+const persistedIds = (ns: string): string[] =>
+  (persisted(ns) as [string, [number, string, string[]][]][][])
+    .flatMap((chunk) => chunk.flatMap(([, rows]) => rows.map(([, id]) => id)))
+    .sort()
 
 describe('transport: persisted queue', () => {
   beforeEach(() => {
@@ -58,8 +76,7 @@ describe('transport: persisted queue', () => {
     const row = [`${ns}-0`, 'track', 'Café — 東京 😀 \u2028']
     transport.push(EVENTS, row, `${ns}-0`)
     await waitFor(() => persisted(ns).length > 0)
-    const stored = Object.keys(localStorage).find((key) => key.startsWith(`selligent-test:${ns}/`))
-    expect(localStorage.getItem(stored as string)).to.match(/^[\0-\x7f]*$/)
+    expect(localStorage.getItem(storageKeys(ns)[0] as string)).to.match(/^[\0-\x7f]*$/)
     await transport.flush()
     await waitFor(async () => (await recorded(ns)).length > 0)
     const [request] = await recorded(ns)
@@ -105,14 +122,12 @@ describe('transport: persisted queue', () => {
     push(500)
     await waitFor(() => transport.stats.sent === 500, 8000)
     await sleep(150)
-    const ours = (spy: sinon.SinonSpy) =>
-      spy.getCalls().filter(({ args }) => String(args[0]).includes(ns))
-    expect(ours(setItem)).to.have.length(1)
-    expect(ours(removeItem)).to.have.length(1)
+    expect(ours(setItem, ns)).to.have.length(1)
+    expect(ours(removeItem, ns)).to.have.length(1)
     expect(persisted(ns)).to.deep.equal([])
   })
 
-  it('writes storage once for a burst of 10,000 pushes in one task', async () => {
+  it('writes a burst of 10,000 pushes in one task once, a chunk per key', async () => {
     const ns = namespace()
     await script(ns, [{ status: 200, delayMs: 1000 }])
     const setItem = sinon.spy(Storage.prototype, 'setItem')
@@ -120,9 +135,55 @@ describe('transport: persisted queue', () => {
     push(10_000)
     expect(setItem.callCount).to.equal(0)
     await sleep(300)
-    const writes = setItem.getCalls().filter(({ args }) => String(args[0]).includes(ns))
-    expect(writes).to.have.length(1)
+    const writes = ours(setItem, ns).map(({ args }) => args as [string, string])
+    // Each chunk written once, each at most CHUNK_BYTES of rows and one row more with its framing.
+    expect(new Set(writes.map(([key]) => key)).size).to.equal(writes.length)
+    const stored = writes.reduce((sum, [, value]) => sum + value.length, 0)
+    expect(writes.length).to.be.within(
+      Math.ceil(stored / (CHUNK_BYTES + 400)),
+      Math.floor(stored / CHUNK_BYTES) + 1,
+    )
     expect(JSON.stringify(persisted(ns))).to.contain(`${ns}-9999`)
+  })
+
+  it('writes only what changed: rows pushed later go into the newest chunk alone', async () => {
+    const ns = namespace()
+    // Offline nothing is sent: every row stays queued.
+    sinon.stub(navigator, 'onLine').get(() => false)
+    const { push } = transportFor(ns)
+    push(1000, 0, 300)
+    await waitFor(() => storageKeys(ns).length > 9)
+    const setItem = sinon.spy(Storage.prototype, 'setItem')
+    const removeItem = sinon.spy(Storage.prototype, 'removeItem')
+    push(3, 1000, 300)
+    // A write waits at least 10 times what the last took: the first one wrote the whole queue.
+    await waitFor(() => persistedIds(ns).includes(`${ns}-1002`))
+    // One chunk written, not the ~365 KB queue.
+    expect(ours(setItem, ns)).to.have.length(1)
+    expect(String(ours(setItem, ns)[0]?.args[1]).length).to.be.below(CHUNK_BYTES + 400)
+    expect(ours(removeItem, ns)).to.have.length(0)
+    expect(persistedIds(ns)).to.deep.equal(expectedIds(ns, 1003))
+  })
+
+  it('rewrites the chunks rows have left, and removes those left empty', async () => {
+    const ns = namespace()
+    // Offline nothing is sent: rows leave the queue only when it overflows, oldest first.
+    sinon.stub(navigator, 'onLine').get(() => false)
+    sinon.stub(console, 'warn')
+    const { push } = transportFor(ns, { maxQueueRows: 1000 })
+    push(1000, 0, 300)
+    await waitFor(() => storageKeys(ns).length > 9)
+    const last = storageKeys(ns).length - 1
+    const setItem = sinon.spy(Storage.prototype, 'setItem')
+    const removeItem = sinon.spy(Storage.prototype, 'removeItem')
+    // 100 rows more push the oldest 100 out: all of chunk 0 (~90 rows) and the start of chunk 1.
+    push(100, 1000, 300)
+    await waitFor(() => persistedIds(ns).includes(`${ns}-1099`))
+    const chunkOf = (call: sinon.SinonSpyCall): number => Number(/#(\d+)$/.exec(call.args[0])?.[1])
+    expect(ours(removeItem, ns).map(chunkOf)).to.deep.equal([0])
+    // Chunk 1 rewritten, the new rows in the newest chunk and the next; none in between.
+    expect(ours(setItem, ns).map(chunkOf)).to.deep.equal([1, last, last + 1])
+    expect(persistedIds(ns)).to.deep.equal(expectedIds(ns, 1000, 100))
   })
 
   it('still delivers from memory when a write throws QuotaExceededError, warning once', async () => {

@@ -8,6 +8,7 @@ import {
   idsOf,
   openFrame,
   sleep,
+  storageKeys,
   storedIds,
   transportPage,
   transportPageUrl,
@@ -29,10 +30,6 @@ const settle = (): Promise<void> => sleep(200)
 async function expectEachSentOnce(ns: string, expected: string[]): Promise<void> {
   expect(idsOf(await answered(ns)).sort()).to.deep.equal(expected)
 }
-
-/** The keys pages of `ns` hold in localStorage. */
-const keysOf = (ns: string): string[] =>
-  Object.keys(localStorage).filter((key) => key.startsWith(`selligent-test:${ns}/`))
 
 describe('transport: several tabs, Web Locks', function () {
   this.timeout(8000)
@@ -86,6 +83,21 @@ describe('transport: several tabs, Web Locks', function () {
     await waitFor(async () => (await storedIds(ns)).length === 5)
     await expectEachSentOnce(ns, expectedIds(ns, 5))
   })
+
+  it('the other page delivers a closed page’s queue of many chunks once, oldest first', async () => {
+    const ns = namespace()
+    const survivor = openFrame(transportPageUrl(ns, 20))
+    await transportPage(survivor)
+    const closing = openFrame(transportPageUrl(ns, 20, '&offline&pad=300'))
+    ;(await transportPage(closing)).push(ns, 1200)
+    await sleep(200)
+    // More than 10 chunks: `#10` sorts before `#2` as text, not as the order they were written.
+    expect(storageKeys(ns).length).to.be.above(10)
+    closing.remove()
+    await waitFor(async () => (await storedIds(ns)).length === 1200)
+    const ids = idsOf(await answered(ns))
+    expect(ids).to.deep.equal(Array.from({ length: 1200 }, (_, i) => `${ns}-${i}`))
+  })
 })
 
 // Without Web Locks a page keeps its queue in memory: it sends its own rows, never another
@@ -106,7 +118,7 @@ describe('transport: several tabs, no Web Locks', function () {
     a.push(`${ns}-a`, 10)
     b.push(`${ns}-b`, 10)
     await sleep(150)
-    expect(keysOf(ns)).to.deep.equal([])
+    expect(storageKeys(ns)).to.deep.equal([])
     await waitFor(async () => (await storedIds(ns)).length >= 20)
     await settle()
     await expectEachSentOnce(ns, [...expectedIds(`${ns}-a`, 10), ...expectedIds(`${ns}-b`, 10)])
@@ -132,7 +144,7 @@ describe('transport: several tabs, no Web Locks', function () {
     pages[0]?.push(`${ns}-own`, 3)
     await waitFor(async () => (await storedIds(ns)).length === 3)
     await settle()
-    expect(keysOf(ns)).to.deep.equal([`selligent-test:${ns}/crashed`])
+    expect(storageKeys(ns)).to.deep.equal([`selligent-test:${ns}/crashed`])
     openFrame(transportPageUrl(ns, 20))
     await waitFor(async () => (await storedIds(ns)).length === 13)
     await settle()
