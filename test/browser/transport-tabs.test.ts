@@ -70,30 +70,32 @@ describe('transport: several tabs, Web Locks', function () {
     await expectEachSentOnce(ns, [...expectedIds(`${ns}-a`, 10), ...expectedIds(`${ns}-b`, 10)])
   })
 
-  it('the other page delivers the rows of a page closed with rows queued, once', async () => {
-    const ns = namespace()
-    const survivor = openFrame(transportPageUrl(ns, 20))
-    await transportPage(survivor)
-    // Offline, the closing page can send nothing: its rows stay queued in storage.
-    const closing = openFrame(transportPageUrl(ns, 20, '&offline'))
-    ;(await transportPage(closing)).push(ns, 5)
+  /**
+   * Opens a page that stays, then one that queues `count` rows offline, so they stay queued in
+   * storage (it can send nothing); `extra` adds to its query. Resolves to what closes it.
+   */
+  async function pageWithRowsQueued(ns: string, count: number, extra = ''): Promise<() => void> {
+    await transportPage(openFrame(transportPageUrl(ns, 20)))
+    const closing = openFrame(transportPageUrl(ns, 20, `&offline${extra}`))
+    ;(await transportPage(closing)).push(ns, count)
     await sleep(200)
     expect(await answered(ns)).to.deep.equal([])
-    closing.remove()
+    return () => closing.remove()
+  }
+
+  it('the other page delivers the rows of a page closed with rows queued, once', async () => {
+    const ns = namespace()
+    ;(await pageWithRowsQueued(ns, 5))()
     await waitFor(async () => (await storedIds(ns)).length === 5)
     await expectEachSentOnce(ns, expectedIds(ns, 5))
   })
 
   it('the other page delivers a closed page’s queue of many chunks once, oldest first', async () => {
     const ns = namespace()
-    const survivor = openFrame(transportPageUrl(ns, 20))
-    await transportPage(survivor)
-    const closing = openFrame(transportPageUrl(ns, 20, '&offline&pad=300'))
-    ;(await transportPage(closing)).push(ns, 1200)
-    await sleep(200)
-    // More than 10 chunks: `#10` sorts before `#2` as text, not as the order they were written.
+    const close = await pageWithRowsQueued(ns, 1200, '&pad=300')
+    // More than 10 chunks: `#10` sorts before `#2` as text, not in the order they were written.
     expect(storageKeys(ns).length).to.be.above(10)
-    closing.remove()
+    close()
     await waitFor(async () => (await storedIds(ns)).length === 1200)
     const ids = idsOf(await answered(ns))
     expect(ids).to.deep.equal(Array.from({ length: 1200 }, (_, i) => `${ns}-${i}`))
