@@ -37,8 +37,8 @@ interface Entry {
   t: number
   /** Push order across targets, to find the oldest row when the queue is full. */
   readonly s: number
-  /** The storage chunk it is written in (see `persist`); unset until it is. */
-  c?: number
+  /** The storage chunk it is written in (see `persist`). */
+  readonly c: number
 }
 
 /** The rows of one target and its delivery state; targets never wait for one another. */
@@ -133,7 +133,8 @@ export function createTransport(options: TransportOptions): Transport {
   let rows = 0
   let bytes = 0
   let seq = 0
-  let chunks = 0
+  // Chunk numbers have 7 digits (up to 9 million chunks): as text they sort in the order started.
+  let chunks = 1e6
   let keepalive = 0
   let writeMs = 0
   let warned = false
@@ -202,9 +203,14 @@ export function createTransport(options: TransportOptions): Transport {
   }
 
   const enqueue = (lane: Lane, id: string, json: string, tries: number): void => {
-    const entry = { i: id, j: json, t: tries, s: seq++ }
+    const entry = { i: id, j: json, t: tries, s: seq++, c: lane.c }
     lane.q.push(entry)
     count([entry], 1)
+    // The chunk is full: the next rows start another.
+    if ((lane.z += stored(entry)) > CHUNK_BYTES) {
+      lane.c = chunks++
+      lane.z = 0
+    }
   }
 
   const requeue = (lane: Lane, entries: Entry[]): void => {
@@ -257,10 +263,10 @@ export function createTransport(options: TransportOptions): Transport {
 
   /**
    * Writes what changed in the queue since the last write. The queue is stored in chunks of one
-   * target's rows, each under a key of its own (`{key}#{n}`): rows new since the last write join
-   * their target's newest chunk until it holds {@link CHUNK_BYTES}, then start the next, and a
-   * chunk is written again only when rows joined or left it or their tries changed, removed once
-   * empty. So a write costs the rows that are new plus a chunk or two, however long the queue:
+   * target's rows, each under a key of its own (`{key}#{n}`): rows join their target's newest
+   * chunk as they are queued until it holds {@link CHUNK_BYTES}, then start the next (see
+   * `enqueue`), and a chunk is written again only when rows joined or left it or their tries
+   * changed, removed once empty. So a write costs the rows that are new plus a chunk or two, however long the queue:
    * Chrome copies a written value to the browser and echoes it back to the page, with the value
    * it replaced, in a task of its own, and rewriting a whole queue near its 1 MB bound took two
    * tasks of 20–60 ms every time.
@@ -275,14 +281,6 @@ export function createTransport(options: TransportOptions): Transport {
       for (const e of [...inflight]
         .flatMap((request) => (request.l === lane && !request.h ? request.e : []))
         .concat(lane.q)) {
-        if (e.c === undefined) {
-          if (lane.z > CHUNK_BYTES) {
-            lane.c = chunks++
-            lane.z = 0
-          }
-          e.c = lane.c
-          lane.z += stored(e)
-        }
         const part = parts.get(e.c) ?? [name, '', []]
         parts.set(e.c, part)
         part[1] += `${e.s}.${e.t},`
@@ -482,10 +480,9 @@ export function createTransport(options: TransportOptions): Transport {
    * each key, the first thing out of shape ends the reading.
    */
   const adopt = (from: string): void => {
-    const chunkOf = (name: string): number => +name.slice(from.length + 1)
     for (const name of (store((s) => Object.keys(s)) ?? [])
       .filter((name) => name === from || name.startsWith(`${from}#`))
-      .sort((a, b) => chunkOf(a) - chunkOf(b))) {
+      .sort()) {
       const text = store((s) => s.getItem(name))
       store((s) => s.removeItem(name))
       try {
