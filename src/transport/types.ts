@@ -69,8 +69,9 @@ export interface TransportOptions {
   /** Tries per row before it is dropped (reason `attempts`). */
   readonly maxAttempts: number
   /**
-   * localStorage key the queue persists under (one per organization + data list), or `undefined`
-   * to keep the queue in memory only.
+   * localStorage key prefix the queue persists under (one per organization + data list): each
+   * tab's queue goes under `{storageKey}/{tab id}#{chunk}` keys. `undefined` keeps the queue in
+   * memory only.
    */
   readonly storageKey: string | undefined
   /** Called for every delivery outcome. */
