@@ -105,9 +105,10 @@ const body = (entries: Entry[]): string => `[${entries.map((e) => e.j)}]`
  * Tabs. Every tab persists its queue under a key of its own (`{storageKey}/{random id}`, in
  * chunks `{key}#{n}`) and sends only what it holds in memory, so two live tabs never send the same
  * row; what a dead tab left is adopted by exactly one other tab (or the next page): it reads the
- * chunks, deletes them, and queues the rows as its own. A key per tab rather than one shared queue because localStorage has no
- * compare-and-set: a shared queue would need a locked read-modify-write of the whole queue on
- * every write, which the cheap, coalesced writes must avoid.
+ * chunks, deletes them, and queues the rows as its own. A key per tab rather than one shared queue
+ * because localStorage has no compare-and-set: a shared queue would need a locked
+ * read-modify-write of the whole queue on every write, which the cheap, coalesced writes must
+ * avoid.
  *
  * Liveness comes from the Web Locks API: a tab holds the lock named after its key while it lives,
  * and the browser releases it when the tab closes, crashes or is discarded. Other tabs queue a
@@ -266,10 +267,10 @@ export function createTransport(options: TransportOptions): Transport {
    * target's rows, each under a key of its own (`{key}#{n}`): rows join their target's newest
    * chunk as they are queued until it holds {@link CHUNK_BYTES}, then start the next (see
    * `enqueue`), and a chunk is written again only when rows joined or left it or their tries
-   * changed, removed once empty. So a write costs the rows that are new plus a chunk or two, however long the queue:
-   * Chrome copies a written value to the browser and echoes it back to the page, with the value
-   * it replaced, in a task of its own, and rewriting a whole queue near its 1 MB bound took two
-   * tasks of 20–60 ms every time.
+   * changed, removed once empty. So a write costs the rows that are new plus a chunk or two,
+   * however long the queue: Chrome copies a written value to the browser and echoes it back to
+   * the page, with the value it replaced, in a task of its own, and rewriting a whole queue near
+   * its 1 MB bound took two tasks of 20–75 ms every time.
    */
   const persist = (): void => {
     clearTimeout(persistTimer)
