@@ -145,8 +145,8 @@ const baseline = () => ({
  * request bodies the plugin sent in an earlier run of the same contexts (rows mapped, bodies
  * joined, all before the run), each sent as soon as the hook call that completed it in that run
  * arrives, the way the plugin sends them (Blob body, answer read and parsed; plain fetch, as
- * several may be out at once). No mapping, no queue,
- * no storage, no retry: what the requests and their bytes alone cost this browser.
+ * several may be out at once). No mapping, no queue, no storage, no retry: what the requests and
+ * their bytes alone cost this browser.
  */
 const floor = (sent, url, merge = 1) => {
   // `merge` bodies in one request: what fewer, bigger requests of the same bytes would cost.

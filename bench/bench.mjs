@@ -241,6 +241,11 @@ async function taskSeconds(cdp) {
 }
 
 const TASK_NAMES = new Set(['RunTask', 'ThreadControllerImpl::RunTask'])
+/**
+ * A trace event's thread (CPU) time, which a busy machine does not inflate. It is now and then
+ * wrong past any sense (40 ms of thread time in 0.5 ms of wall time): never above its wall time.
+ */
+const threadTime = (e) => Math.min(e.tdur ?? e.dur, e.dur)
 /** The longest top-level task on the page's main thread in a trace, in ms. */
 function longestTask(trace) {
   const events = JSON.parse(trace).traceEvents
@@ -254,9 +259,7 @@ function longestTask(trace) {
     if (e.ph !== 'X' || !TASK_NAMES.has(e.name) || !mains.has(`${e.pid}:${e.tid}`)) continue
     const key = `${e.pid}:${e.tid}`
     const t = byThread.get(key) ?? { busy: 0, longest: 0 }
-    // tdur: the task's thread (CPU) time, which a busy machine does not inflate. It is now and
-    // then wrong past any sense (40 ms of thread time in 0.5 ms of wall time): never above dur.
-    const spent = Math.min(e.tdur ?? e.dur, e.dur)
+    const spent = threadTime(e)
     t.busy += spent
     t.longest = Math.max(t.longest, spent)
     byThread.set(key, t)
@@ -270,9 +273,7 @@ function longestTask(trace) {
 /** Prints the trace events inside the thread's longest task, by name, longest first. */
 function describeTask(events, key, longest) {
   const onThread = events.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === key)
-  const task = onThread
-    .filter((e) => TASK_NAMES.has(e.name))
-    .find((e) => Math.min(e.tdur ?? e.dur, e.dur) === longest)
+  const task = onThread.filter((e) => TASK_NAMES.has(e.name)).find((e) => threadTime(e) === longest)
   const inside = new Map()
   for (const e of onThread) {
     if (TASK_NAMES.has(e.name) || e.ts < task.ts || e.ts + e.dur > task.ts + task.dur) continue

@@ -102,7 +102,7 @@ describe('transport: persisted queue', () => {
     ])
   })
 
-  it('removes its key once every row is delivered', async () => {
+  it('removes its chunks once every row is delivered', async () => {
     const ns = namespace()
     const { transport, push } = transportFor(ns)
     push(2)
@@ -111,7 +111,7 @@ describe('transport: persisted queue', () => {
     expect(persisted(ns)).to.deep.equal([])
   })
 
-  it('leaves storage alone while answers come in, and removes its key once drained', async () => {
+  it('leaves storage alone while answers come in, and removes its chunk once drained', async () => {
     const ns = namespace()
     // Each answer arrives after the first write (≥ 100 ms after the pushes): answer by answer,
     // the queue would be rewritten 4 times.
