@@ -5,22 +5,8 @@ export type { EventColumns, RelayLogEntry, RelayOptions } from './RelayOptions.j
 export { ENV_NAMES } from './RelayOptions.js'
 export { RelayConfigError } from './RelayConfigError.js'
 export { RelayError } from './RelayError.js'
-export {
-  DEFAULT_BUDGET_PER_MINUTE,
-  DEFAULT_COALESCE_WINDOW_MS,
-  DEFAULT_EVENTS_LIST,
-  DEFAULT_MAX_BYTES,
-  DEFAULT_MAX_ROWS,
-  DEFAULT_RATE_LIMIT_PER_CLIENT,
-  DEFAULT_TIMEOUT_MS,
-} from './resolveRelayOptions.js'
 export { STANDARD_COLUMNS } from '../columns.js'
 export type { InvalidRecordModel, LoadDataResponseModel } from './LoadDataResponseModel.js'
-export {
-  relayOptionsFromEnv,
-  DEFAULT_HOST,
-  DEFAULT_PORT,
-  type RelayEnv,
-} from './relayOptionsFromEnv.js'
+export { relayOptionsFromEnv, type RelayEnv } from './relayOptionsFromEnv.js'
 export { toNodeListener } from './toNodeListener.js'
 export { startRelayServer, type RelayServer, type RelayServerOptions } from './startRelayServer.js'

@@ -1,9 +1,10 @@
+import { RELAY_DEFAULTS } from './relayDefaults.js'
 import { ENV_NAMES, type EnvOption, type EventColumns, type RelayOptions } from './RelayOptions.js'
 
-/** Default `HOST` of the CLI: loopback, so a relay is never exposed by accident. */
-export const DEFAULT_HOST = '127.0.0.1'
-/** Default `PORT` of the CLI. */
-export const DEFAULT_PORT = 8787
+/** Default `HOST`, under the name startRelayServer imports it by. */
+export const DEFAULT_HOST = RELAY_DEFAULTS.host
+/** Default `PORT`, under the name startRelayServer imports it by. */
+export const DEFAULT_PORT = RELAY_DEFAULTS.port
 
 /** What the CLI read from its environment. */
 export interface RelayEnv {
@@ -58,12 +59,12 @@ export function relayOptionsFromEnv(env: Readonly<Record<string, string | undefi
   // exactOptionalPropertyTypes: an unset variable must leave its option absent, not undefined.
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key]
 
-  const port = integer('PORT', env.PORT?.trim() || undefined) ?? DEFAULT_PORT
+  const port = integer('PORT', env.PORT?.trim() || undefined) ?? RELAY_DEFAULTS.port
   if (port > 65535) problems.push(`PORT must be at most 65535; got ${JSON.stringify(env.PORT)}`)
   return {
     options: options as unknown as RelayOptions,
     port,
-    host: env.HOST?.trim() || DEFAULT_HOST,
+    host: env.HOST?.trim() || RELAY_DEFAULTS.host,
     problems,
   }
 }

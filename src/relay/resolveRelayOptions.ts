@@ -1,6 +1,7 @@
 import { isApiName } from '../columns.js'
 import { eventColumns } from './eventColumns.js'
 import { RelayConfigError } from './RelayConfigError.js'
+import { RELAY_DEFAULTS } from './relayDefaults.js'
 import {
   optionLabel,
   type EnvOption,
@@ -8,21 +9,6 @@ import {
   type RelayOptions,
   type ResolvedRelayOptions,
 } from './RelayOptions.js'
-
-/** Default of {@link RelayOptions.eventsList}: the data list name Segment's destination documents. */
-export const DEFAULT_EVENTS_LIST = 'segment_events'
-/** Default of {@link RelayOptions.budgetPerMinute}: SMC's limit per API key. */
-export const DEFAULT_BUDGET_PER_MINUTE = 2500
-/** Default of {@link RelayOptions.coalesceWindowMs}: at most 1,200 calls a minute for one busy target. */
-export const DEFAULT_COALESCE_WINDOW_MS = 50
-/** Default of {@link RelayOptions.maxRows}: SMC advises a few hundred rows per load call. */
-export const DEFAULT_MAX_ROWS = 500
-/** Default of {@link RelayOptions.maxBytes}. */
-export const DEFAULT_MAX_BYTES = 1024 * 1024
-/** Default of {@link RelayOptions.rateLimitPerClient}: ten requests a second, far above a browser's batching. */
-export const DEFAULT_RATE_LIMIT_PER_CLIENT = 600
-/** Default of {@link RelayOptions.timeoutMs}: SMC itself times connections out after 15 s. */
-export const DEFAULT_TIMEOUT_MS = 15_000
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
@@ -70,7 +56,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
   // The header joins key and secret with a colon, so a colon in the key would move the boundary.
   if (apiKey.includes(':')) problems.push(`${optionLabel('apiKey')} must not contain ":"`)
 
-  const userLists = options.userLists ?? []
+  const userLists = options.userLists ?? RELAY_DEFAULTS.userLists
   for (const list of userLists) {
     if (!isApiName(list)) {
       problems.push(
@@ -78,7 +64,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
       )
     }
   }
-  const allowedOrigins = (options.allowedOrigins ?? []).map((origin) => {
+  const allowedOrigins = (options.allowedOrigins ?? RELAY_DEFAULTS.allowedOrigins).map((origin) => {
     const normalized = normalizeOrigin(origin)
     if (!normalized) {
       problems.push(
@@ -87,7 +73,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     }
     return normalized
   })
-  const columns = eventColumns(options.columns ?? {}, optionLabel('columns'))
+  const columns = eventColumns(options.columns ?? RELAY_DEFAULTS.columns, optionLabel('columns'))
   problems.push(...columns.problems)
 
   const header = options.clientAddressHeader
@@ -102,32 +88,32 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     organization,
     apiKeyHeader: `${apiKey}:${apiSecret}`,
     secrets: [`${apiKey}:${apiSecret}`, apiSecret, apiKey].filter((s) => s.length > 0),
-    eventsList: apiName('eventsList', options.eventsList, DEFAULT_EVENTS_LIST),
+    eventsList: apiName('eventsList', options.eventsList, RELAY_DEFAULTS.eventsList),
     columns: columns.columns,
     userLists: new Set(userLists),
     allowedOrigins: new Set(allowedOrigins.filter((o): o is string => o !== undefined)),
     budgetPerMinute: count(
       'budgetPerMinute',
       options.budgetPerMinute,
-      DEFAULT_BUDGET_PER_MINUTE,
+      RELAY_DEFAULTS.budgetPerMinute,
       1,
     ),
     coalesceWindowMs: count(
       'coalesceWindowMs',
       options.coalesceWindowMs,
-      DEFAULT_COALESCE_WINDOW_MS,
+      RELAY_DEFAULTS.coalesceWindowMs,
       0,
     ),
-    maxRows: count('maxRows', options.maxRows, DEFAULT_MAX_ROWS, 1),
-    maxBytes: count('maxBytes', options.maxBytes, DEFAULT_MAX_BYTES, 2),
+    maxRows: count('maxRows', options.maxRows, RELAY_DEFAULTS.maxRows, 1),
+    maxBytes: count('maxBytes', options.maxBytes, RELAY_DEFAULTS.maxBytes, 2),
     rateLimitPerClient: count(
       'rateLimitPerClient',
       options.rateLimitPerClient,
-      DEFAULT_RATE_LIMIT_PER_CLIENT,
+      RELAY_DEFAULTS.rateLimitPerClient,
       0,
     ),
     clientAddressHeader: header?.toLowerCase(),
-    timeoutMs: count('timeoutMs', options.timeoutMs, DEFAULT_TIMEOUT_MS, 1),
+    timeoutMs: count('timeoutMs', options.timeoutMs, RELAY_DEFAULTS.timeoutMs, 1),
     fetch: options.fetch ?? ((input, init) => fetch(input, init)),
     log: options.log ?? consoleLog,
   }
