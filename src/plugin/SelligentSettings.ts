@@ -33,7 +33,7 @@ export interface SelligentSettings {
   apiSecret?: string
   /**
    * Rename a standard event column (`{ PROPERTIES: 'PROPS' }`) or drop it (`{ CONTEXT: null }`).
-   * `EVENT_ID` can be renamed, not dropped.
+   * `EVENT_ID` can be renamed, not dropped. Default: the nine standard columns.
    */
   columns?: Partial<Record<StandardColumn, string | null>>
   /** Rows per request at most. Default `100`. */

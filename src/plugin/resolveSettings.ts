@@ -11,9 +11,10 @@ const TEXT = 'a non-empty string'
 /**
  * The settings read as given: key, check, rule named in the message when the check fails, and
  * default (none: required). One table, so a setting's rule, default and known-ness cannot drift
- * apart. `proxyUrl` and the direct-mode keys depend on one another and are read apart.
+ * apart; README, TSDoc and test fixtures are checked against it (test/node/documented-defaults).
+ * `proxyUrl` and the direct-mode keys depend on one another and are read apart.
  */
-const RULES: readonly (readonly [string, Check, string, unknown?])[] = [
+export const SETTING_RULES: readonly (readonly [string, Check, string, unknown?])[] = [
   ['organization', isText, TEXT],
   [
     'allowedEvents',
@@ -37,7 +38,7 @@ const RULES: readonly (readonly [string, Check, string, unknown?])[] = [
 /** The direct-mode settings; never read from markup, never echoed. */
 export const DIRECT_KEYS = ['smcAdminUrl', 'apiKey', 'apiSecret']
 /** Every setting's key. */
-export const SETTING_KEYS = ['proxyUrl', ...DIRECT_KEYS, ...RULES.map(([key]) => key)]
+export const SETTING_KEYS = ['proxyUrl', ...DIRECT_KEYS, ...SETTING_RULES.map(([key]) => key)]
 
 /** Settings after validation, with every default applied. */
 export interface ResolvedSettings {
@@ -123,7 +124,8 @@ export function resolveSettings(input: unknown): Resolution {
   for (const key in raw) {
     if (!SETTING_KEYS.includes(key)) warnings.push(`"${key}" is not a setting (a typo?)`)
   }
-  for (const [key, check, rule, fallback] of RULES) resolved[key] = take(key, check, rule, fallback)
+  for (const [key, check, rule, fallback] of SETTING_RULES)
+    resolved[key] = take(key, check, rule, fallback)
   // Looked up on every track call: a Set, however long the tracking plan.
   resolved.allowedEvents = new Set(resolved.allowedEvents as string[] | undefined)
   if (raw.apiSecret !== undefined) {
