@@ -462,6 +462,10 @@ function printMain({ rows, summary }) {
       median(o.bytesPerEvent) < median(g.bytesPerEvent),
       `N=${n}: fewer bytes per event than Segment.io`,
     )
+    check(
+      median(o.perEventMs) < median(g.perEventMs),
+      `N=${n}: less added main-thread time per event than Segment.io (${num(median(o.perEventMs) / median(g.perEventMs), 2)} of its time)`,
+    )
   }
   const o1k = at('ours', 1000)
   const o10k = at('ours', 10000)
