@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: this plugin side by side with analytics-next's own Segment.io destination, in
-// headless Chromium, same page, same contexts (issue 6). Needs `npm run build` first (it loads
+// headless Chromium, same page, same contexts (docs/design.md#size-and-speed-targets: speed is
+// judged beside Segment.io, not against an absolute figure). Needs `npm run build` first (it loads
 // dist/index.js). Prints markdown tables; `--json FILE` also writes the raw runs;
 // `--profile ours|segment` prints a CPU profile of one run instead (where the time goes).
 //
@@ -39,8 +40,8 @@
 //
 // Segment.io's batching dispatcher re-serialises its whole buffer for every event it is given
 // (`approachingTrackingAPILimit`) and again per event when it builds a batch (`buildBatch`), so
-// its cost per event grows with the backlog: past about a thousand events in a burst one run
-// takes minutes. It runs up to BENCH_SEGMENT_MAX_N; raise it to see.
+// its cost per event grows with the backlog and a large burst runs for very long (README, "How to
+// read these numbers"). It runs up to BENCH_SEGMENT_MAX_N; raise it to see.
 import { createServer } from 'node:http'
 import { availableParallelism, loadavg } from 'node:os'
 import { existsSync, writeFileSync } from 'node:fs'
@@ -243,7 +244,7 @@ async function taskSeconds(cdp) {
 const TASK_NAMES = new Set(['RunTask', 'ThreadControllerImpl::RunTask'])
 /**
  * A trace event's thread (CPU) time, which a busy machine does not inflate. It is now and then
- * wrong past any sense (40 ms of thread time in 0.5 ms of wall time): never above its wall time.
+ * wrong past any sense (far more thread time than wall time): never above its wall time.
  */
 const threadTime = (e) => Math.min(e.tdur ?? e.dur, e.dur)
 /** The longest top-level task on the page's main thread in a trace, in ms. */
@@ -461,18 +462,19 @@ function printMain({ rows, summary }) {
       median(o.bytesPerEvent) < median(g.bytesPerEvent),
       `N=${n}: fewer bytes per event than Segment.io`,
     )
+    check(
+      median(o.perEventMs) < median(g.perEventMs),
+      `N=${n}: less added main-thread time per event than Segment.io (${num(median(o.perEventMs) / median(g.perEventMs), 2)} of its time)`,
+    )
   }
   const o1k = at('ours', 1000)
   const o10k = at('ours', 10000)
-  if (o1k)
-    check(
-      median(o1k.perEventMs) <= 0.05,
-      `added main-thread time per event at N=1,000 ≤ 0.05 ms (${num(median(o1k.perEventMs), 4)} ms)`,
-    )
+  // Main-thread time is judged beside Segment.io (the headline's ratio), not against a figure of
+  // its own: what a request costs depends on the machine and the browser.
   const f1k = at('floor', 1000)
   if (o1k && f1k) {
     verdicts.push(
-      `info  of which the requests alone (floor: the same bodies, prebuilt) ${num(median(f1k.perEventMs), 4)} ms; the plugin's own work ${num(median(o1k.perEventMs) - median(f1k.perEventMs), 4)} ms`,
+      `info  added main-thread time per event at N=1,000 ${num(median(o1k.perEventMs), 4)} ms, of which the requests alone (floor: the same bodies, prebuilt) ${num(median(f1k.perEventMs), 4)} ms; the plugin's own work ${num(median(o1k.perEventMs) - median(f1k.perEventMs), 4)} ms`,
     )
   }
   if (o1k && o10k) {

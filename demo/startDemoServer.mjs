@@ -103,7 +103,8 @@ export async function startDemoServer({ port = 8080, host = '127.0.0.1', env = {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     if (path === '/smc' || path.startsWith('/smc/')) {
-      // The relay serves design §3 paths at its root: the mount point is not part of them.
+      // The relay serves the target paths (docs/design.md#targets) at its root: the mount point
+      // is not part of them.
       req.url = req.url.slice('/smc'.length) || '/'
       return relayListener(req, res)
     }

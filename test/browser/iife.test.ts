@@ -38,7 +38,7 @@ async function rowsArriving(ns: string, count: number): Promise<Recorded[]> {
   return recorded(ns)
 }
 
-/** The rows of identify, the allowed track and the page call, in the design's §3 shape. */
+/** The rows of identify, the allowed track and the page call (docs/design.md#event-rows). */
 function expectDocRows(requests: Recorded[]): void {
   for (const request of requests) {
     expect(request.method).to.equal('POST')

@@ -12,7 +12,7 @@ const ALL_ON = {
   sendScreenEvents: true,
 }
 
-describe('mapping to SMC rows (design §3)', () => {
+describe('mapping to SMC rows (docs/design.md#event-rows)', () => {
   afterEach(() => sinon.restore())
 
   it('sends identify as one event row to the events data list, cell by cell', async () => {
@@ -204,7 +204,7 @@ describe('mapping to SMC rows (design §3)', () => {
   })
 })
 
-describe('group → static segment (design §3)', () => {
+describe('group → static segment (docs/design.md#group-calls)', () => {
   afterEach(() => sinon.restore())
 
   const groupTraits = { matchkey: 'MAIL', method: 'ADD', userlist: 'USERS_SEGMENT' }

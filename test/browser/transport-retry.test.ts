@@ -35,7 +35,7 @@ const fakeClock = (): sinon.SinonFakeTimers =>
 
 const SLOW: Target = { ...EVENTS, path: '/organizations/acme/lists/slow/data/load' }
 
-describe('transport: retries, backoff and drops (design §3)', () => {
+describe('transport: retries, backoff and drops (docs/design.md#verdicts)', () => {
   afterEach(() => {
     for (const transport of open.splice(0)) transport.close()
     sinon.restore()

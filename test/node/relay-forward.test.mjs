@@ -1,4 +1,5 @@
-// What the relay lets through reaches SMC as design §3 says, with the relay's credentials only.
+// What the relay lets through reaches SMC as the wire contract says (docs/design.md#wire-contract),
+// with the relay's credentials only.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import {

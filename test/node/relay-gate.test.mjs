@@ -1,4 +1,4 @@
-// Every gate rule of design §4 has a case here, and each proves that nothing reached SMC.
+// Every gate rule (docs/design.md#relay) has a case here, and each proves that nothing reached SMC.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import {
@@ -29,7 +29,7 @@ const CASES = [
   ],
   ['the relay root', '/', {}, 404, 'ERR_NOT_FOUND'],
   [
-    'SMC paths outside §3 (journeys)',
+    'SMC paths outside the targets (journeys)',
     `/organizations/${ORGANIZATION}/journeys/custom/j/entrypoints/e/trigger`,
     {},
     404,

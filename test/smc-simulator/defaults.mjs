@@ -1,6 +1,6 @@
 // The tenant the simulator plays by default: the Segment destination's documented names
 // (`segment_events`, the `USERS_SEGMENT` list and `SegmentToSMCStatic` segment of its group
-// example) and the nine event columns of design §3.
+// example) and the nine event columns (docs/design.md#event-rows).
 
 /** @typedef {{ columns: Record<string, number>, segments?: string[] }} ListDefinition
  *  A list: its columns, each with its maximum string length, and its static segments. */
