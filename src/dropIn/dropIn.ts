@@ -29,7 +29,7 @@ function convert(key: string, text: string): unknown {
 }
 
 /**
- * The script-tag drop-in (design §5): settings from the script's `data-*` attributes
+ * The script-tag drop-in (docs/design.md#script-tag): settings from the script's `data-*` attributes
  * (`data-allowed-events` is `dataset.allowedEvents`: the camelCase keys are the settings' own),
  * and the plugin registered on `window.analytics`. Without such attributes the tag only defines
  * the global. SMC credentials are refused: in markup every visitor reads them (README, "Script

@@ -1,4 +1,4 @@
-import type { StandardColumn } from '../columns.js'
+import type { StandardColumn } from '../smc/columns.js'
 
 /**
  * Settings of {@link selligentPlugin}: the ten settings of Segment's Selligent Marketing Cloud

@@ -1,4 +1,6 @@
-import { isApiName, resolveColumns } from '../columns.js'
+import { resolveColumns } from '../smc/columns.js'
+import { httpsOrLoopbackUrl } from '../smc/httpsOrLoopbackUrl.js'
+import { isApiName } from '../smc/isApiName.js'
 
 type Check = (value: unknown) => boolean
 const isText: Check = (v) => typeof v === 'string' && v.trim() !== ''
@@ -71,24 +73,6 @@ export interface Resolution {
   readonly warnings: readonly string[]
 }
 
-const LOOPBACK = ['localhost', '127.0.0.1', '[::1]']
-
-/** An absolute https URL, or plain http to a loopback host. */
-function httpsUrl(value: unknown): URL | undefined {
-  try {
-    const url = new URL(value as string)
-    if (
-      url.protocol === 'https:' ||
-      (url.protocol === 'http:' && LOOPBACK.includes(url.hostname))
-    ) {
-      return url
-    }
-  } catch {
-    // not a URL: the caller reports it
-  }
-  return undefined
-}
-
 /**
  * Validates raw settings once and resolves them into a typed object with every default applied.
  * Never throws: every problem is collected so one message can name them all.
@@ -136,7 +120,7 @@ export function resolveSettings(input: unknown): Resolution {
 
   const proxy = raw.proxyUrl
   if (proxy !== undefined) {
-    if (typeof proxy === 'string' && (proxy[0] === '/' || httpsUrl(proxy))) {
+    if (typeof proxy === 'string' && (proxy[0] === '/' || httpsOrLoopbackUrl(proxy))) {
       resolved.baseUrl = proxy.replace(/\/+$/, '')
     } else bad('proxyUrl', 'a path like "/smc" or an https URL')
     for (const key of DIRECT_KEYS) {
@@ -144,7 +128,7 @@ export function resolveSettings(input: unknown): Resolution {
     }
   } else {
     const [adminUrl, key, secret] = DIRECT_KEYS.map((name) => take(name, isText, TEXT))
-    const url = httpsUrl(adminUrl)
+    const url = httpsOrLoopbackUrl(adminUrl)
     if (adminUrl && !url) bad('smcAdminUrl', 'an https URL (http only for localhost)')
     if (url && key && secret) {
       resolved.baseUrl = `${url.origin}/Portal/Api`

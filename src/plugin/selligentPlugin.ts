@@ -1,4 +1,5 @@
 import type { Analytics, Context, Plugin } from '@segment/analytics-next'
+import { smcTarget } from '../smc/targets.js'
 import { createTransport } from '../transport/createTransport.js'
 import type { DeliveryReport, Target, Transport, TransportStats } from '../transport/types.js'
 import { version } from '../version.js'
@@ -43,14 +44,15 @@ function isWanted(ctx: Context, settings: ResolvedSettings): boolean {
         ? settings.allowedEvents.has(event as string)
         : // sendAliasEvents, sendGroupEvents, sendPageEvents, sendScreenEvents
           (settings as unknown as Record<string, unknown>)[
-            `send${type.charAt(0).toUpperCase()}${type.slice(1)}Events`
+            `send${type[0]!.toUpperCase()}${type.slice(1)}Events`
           ] === true))
   )
 }
 
 /**
  * An analytics-next destination that sends identify / track / page / screen / alias / group calls
- * to Selligent Marketing Cloud, filtered by `settings` (design §2–§3).
+ * to Selligent Marketing Cloud, filtered by `settings` (docs/design.md#filtering) and mapped to
+ * SMC's rows (docs/design.md#wire-contract).
  *
  * @example analytics.register(selligentPlugin({ organization: 'acme', allowedEvents: ['Order Completed'], proxyUrl: '/smc' }))
  */
@@ -61,11 +63,12 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   const s = settings as ResolvedSettings
   let transport: Transport | undefined
   let analytics: Analytics | undefined
-  let eventsTarget: Target
+  let events: Target
   // Calls made before load() has finished wait here, bounded like the queue they will join.
   let held: Context[] = []
   // Once a user is identified, analytics-next overwrites an alias event's userId with the old id
-  // (design §3): such aliases wait for its `alias` emitter, which alone still knows the new id.
+  // (docs/design.md#alias-calls): such aliases wait for its `alias` emitter, which alone still
+  // knows the new id.
   // It fires right after the destinations ran, in call order, with the `from` the call gave; an
   // emit whose `from` differs belongs to an alias this plugin did not see. The cap bounds lost emits.
   const aliases: Context[] = []
@@ -76,7 +79,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   // Contexts of this page's queued rows, so a failure can be reported on the call that made it.
   const contexts = new Map<string, Context>()
 
-  function report({ type, ids, reason, target }: DeliveryReport): void {
+  function report({ type, ids, reason }: DeliveryReport): void {
     let orphans = false
     for (const id of ids) {
       const ctx = contexts.get(id)
@@ -87,7 +90,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
         continue
       }
       ctx.setFailedDelivery({ reason })
-      ctx.log('error', `${PLUGIN_NAME}: delivery failed`, { reason, target })
+      ctx.log('error', `${PLUGIN_NAME}: delivery failed`, { reason, target: reason?.target })
       analytics?.emit('error', { code: 'delivery_failure', reason, ctx })
     }
     // Rows restored from an earlier page have no context left to report on.
@@ -103,7 +106,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     const request =
       event.type === 'group'
         ? toSegmentRequest(event, s.organization)
-        : { target: eventsTarget, row: toEventRow(event, s.columns, ctx.id, alias) }
+        : { target: events, row: toEventRow(event, s.columns, ctx.id, alias) }
     if (typeof request === 'string') {
       const message = `${PLUGIN_NAME}: group call not sent: ${request}`
       ctx.log('warn', message)
@@ -157,12 +160,11 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
       if (!settings) return Promise.reject(new SettingsError(problems))
       if (transport) return Promise.resolve()
       analytics = instance
-      const names = s.columns.map(([, name]) => name)
-      eventsTarget = {
-        method: 'POST',
-        path: `/organizations/${encodeURIComponent(s.organization)}/lists/${s.eventsDataListApiName}/data/load`,
-        query: `keyFields=${names[0] as string}&fields=${names.join()}`,
-      }
+      events = smcTarget(
+        s.organization,
+        s.eventsDataListApiName,
+        s.columns.map(([, name]) => name),
+      )
       transport = createTransport({
         ...s,
         storageKey: s.persist

@@ -46,9 +46,9 @@ function context(event: SegmentEvent): string {
 }
 
 /**
- * The event row of design §3 in the standard column order, then the kept columns picked by
- * index; every cell a string. `alias` carries the ids analytics-next's emitter reported when the
- * event itself lost them (see design §3's quirk).
+ * The event row (docs/design.md#event-rows) in the standard column order, then the kept columns
+ * picked by index; every cell a string. `alias` carries the ids analytics-next's emitter reported
+ * when the event itself lost them (docs/design.md#alias-calls).
  */
 export function toEventRow(
   event: SegmentEvent,

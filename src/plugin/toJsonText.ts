@@ -49,7 +49,8 @@ function plain(value: unknown, ancestors: object[]): unknown {
 export function toJsonText(value: unknown): string {
   const data = plain(value, []) as Record<string, unknown> | null | undefined
   const text = JSON.stringify(data) ?? ''
-  if (text.length <= MAX_JSON || text === 'null') return text === 'null' ? '' : text
+  if (text === 'null') return ''
+  if (text.length <= MAX_JSON) return text
   const kept: Record<string, unknown> = { $truncated: true }
   let size = 20
   for (const key in data) {

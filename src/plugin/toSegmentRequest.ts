@@ -1,6 +1,7 @@
 import type { SegmentEvent } from '@segment/analytics-next'
+import { isApiName } from '../smc/isApiName.js'
+import { smcTarget } from '../smc/targets.js'
 import type { Row, Target } from '../transport/types.js'
-import { isApiName } from '../columns.js'
 import { cell } from './toEventRow.js'
 
 /** Where a row goes and the row itself. */
@@ -10,7 +11,7 @@ export interface RowRequest {
 }
 
 /**
- * Maps a `group` call to a static segment ADD or REMOVE (design §3): `groupId` names the segment,
+ * Maps a `group` call to a static segment ADD or REMOVE (docs/design.md#group-calls): `groupId` names the segment,
  * `userId` is the value matched, `traits.matchkey` the field of `traits.userlist` it is matched on.
  * Returns why it cannot, as a sentence, instead of ever building a malformed request.
  */
@@ -25,14 +26,14 @@ export function toSegmentRequest(event: SegmentEvent, organization: string): Row
   const verb = cell(method).toUpperCase()
   if (verb !== 'ADD' && verb !== 'REMOVE')
     return `traits.method must be ADD or REMOVE; got ${JSON.stringify(cell(method))}`
-  const segment = `/organizations/${encodeURIComponent(organization)}/lists/${userlist as string}/segments/${event.groupId as string}/data`
-  const add = verb === 'ADD'
   return {
-    target: {
-      method: add ? 'POST' : 'DELETE',
-      path: add ? `${segment}/load` : segment,
-      query: `keyFields=${matchkey as string}&fields=${matchkey as string}`,
-    },
+    target: smcTarget(
+      organization,
+      userlist as string,
+      [matchkey as string],
+      event.groupId as string,
+      verb === 'ADD',
+    ),
     row: [cell(event.userId)],
   }
 }

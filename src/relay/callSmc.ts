@@ -1,6 +1,7 @@
+import { isRetryableStatus } from '../smc/isRetryableStatus.js'
 import { RelayError } from './RelayError.js'
 import type { ResolvedRelayOptions } from './RelayOptions.js'
-import type { Target } from './parseTarget.js'
+import type { RelayTarget } from './parseTarget.js'
 
 /** What SMC answered to a call, when it is not a reason to retry. */
 export interface SmcAnswer {
@@ -40,7 +41,7 @@ export class SmcRateLimitedError extends RelayError {
  */
 export async function callSmc(
   config: ResolvedRelayOptions,
-  target: Target,
+  target: RelayTarget,
   body: string,
 ): Promise<SmcAnswer> {
   const controller = new AbortController()
@@ -68,7 +69,7 @@ export async function callSmc(
 
 async function send(
   config: ResolvedRelayOptions,
-  target: Target,
+  target: RelayTarget,
   body: string,
   signal: AbortSignal,
 ): Promise<SmcAnswer> {
@@ -92,7 +93,7 @@ async function send(
         RETRY_AFTER_RATE_LIMITED_S,
     )
   }
-  if (status === 408 || status >= 500) {
+  if (isRetryableStatus(status)) {
     const hint = seconds(response.headers.get('retry-after')) ?? RETRY_AFTER_UNAVAILABLE_S
     throw unavailable('ERR_SMC_UNAVAILABLE', `SMC answered ${status}; retry later`, hint)
   }

@@ -4,7 +4,7 @@ import { relayOptionsFromEnv } from './relayOptionsFromEnv.js'
 import { resolveRelayOptions } from './resolveRelayOptions.js'
 import { startRelayServer } from './startRelayServer.js'
 
-// `selligent-relay`: starts the relay from environment variables (design §4). Exit codes:
+// `selligent-relay`: starts the relay from environment variables (docs/design.md#relay). Exit codes:
 // 2 for a configuration problem, 1 when the server cannot listen.
 
 const logLine = (entry: RelayLogEntry): void => {

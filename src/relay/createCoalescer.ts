@@ -1,4 +1,4 @@
-import type { Target } from './parseTarget.js'
+import type { RelayTarget } from './parseTarget.js'
 import type { Rows } from './readRows.js'
 import type { Slice } from './splitResult.js'
 
@@ -14,7 +14,7 @@ export interface Answer {
 
 /** Sends a merged call; resolves to one answer per slice, or rejects with one error for all. */
 export type SendMerged = (
-  target: Target,
+  target: RelayTarget,
   rows: readonly (readonly string[])[],
   slices: readonly Slice[],
 ) => Promise<readonly Answer[]>
@@ -22,7 +22,7 @@ export type SendMerged = (
 /** Group commit: callers for one target share an SMC call. */
 export interface Coalescer {
   /** Adds a caller's rows to the open call of its target; resolves with the caller's own answer. */
-  submit(target: Target, rows: Rows): Promise<Answer>
+  submit(target: RelayTarget, rows: Rows): Promise<Answer>
 }
 
 interface Caller {
@@ -32,7 +32,7 @@ interface Caller {
 }
 
 interface Batch {
-  readonly target: Target
+  readonly target: RelayTarget
   readonly rows: (readonly string[])[]
   readonly callers: Caller[]
   bytes: number
@@ -70,7 +70,7 @@ export function createCoalescer(
     )
   }
 
-  const start = (target: Target): Batch => {
+  const start = (target: RelayTarget): Batch => {
     const batch: Batch = { target, rows: [], callers: [], bytes: 0 }
     batch.timer = setTimeout(() => flush(batch), windowMs)
     open.set(target.key, batch)

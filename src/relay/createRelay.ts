@@ -26,9 +26,9 @@ export type Relay = (request: Request, client?: ClientInfo) => Promise<Response>
 const MAX_LOGGED_PATH = 200
 
 /**
- * Creates the relay (design §4): a fetch handler that accepts only design §3 requests, merges
- * those for the same target into one SMC call made with its own credentials, and answers each
- * caller with its own SMC result. Throws {@link RelayConfigError} naming every bad option.
+ * Creates the relay (docs/design.md#relay): a fetch handler that accepts only the plugin's
+ * requests (docs/design.md#targets), merges those for the same target into one SMC call made with
+ * its own credentials, and answers each caller with its own SMC result. Throws {@link RelayConfigError} naming every bad option.
  */
 export function createRelay(options: RelayOptions): Relay {
   const config = resolveRelayOptions(options)

@@ -1,12 +1,12 @@
-// `selligent-analytics-plugin/relay`: the server half (design §4). Loads on any runtime with
+// `selligent-analytics-plugin/relay`: the server half (docs/design.md#relay). Loads on any runtime with
 // fetch; startRelayServer loads node:http only when it is called.
 export { createRelay, type ClientInfo, type Relay } from './createRelay.js'
 export type { EventColumns, RelayLogEntry, RelayOptions } from './RelayOptions.js'
 export { ENV_NAMES } from './RelayOptions.js'
 export { RelayConfigError } from './RelayConfigError.js'
 export { RelayError } from './RelayError.js'
-export { STANDARD_COLUMNS } from '../columns.js'
-export type { InvalidRecordModel, LoadDataResponseModel } from './LoadDataResponseModel.js'
+export { STANDARD_COLUMNS } from '../smc/columns.js'
+export type { InvalidRecordModel, LoadDataResponseModel } from '../smc/LoadDataResponseModel.js'
 export { relayOptionsFromEnv, type RelayEnv } from './relayOptionsFromEnv.js'
 export { toNodeListener } from './toNodeListener.js'
 export { startRelayServer, type RelayServer, type RelayServerOptions } from './startRelayServer.js'

@@ -1,57 +1,43 @@
-import { isApiName } from '../columns.js'
+import { isApiName } from '../smc/isApiName.js'
+import { smcTarget } from '../smc/targets.js'
+import type { Target } from '../transport/types.js'
 import { RelayError } from './RelayError.js'
 import type { ResolvedRelayOptions } from './RelayOptions.js'
 
 /** A request the gate accepted: where its rows go in SMC, rebuilt from configuration. */
-export interface Target {
+export interface RelayTarget extends Target {
   /** Identifies requests that may share one SMC call: method, path and query. */
   readonly key: string
-  /** `POST` for loads, `DELETE` for segment removals. */
-  readonly method: 'POST' | 'DELETE'
-  /** Path below SMC's API base, segments encoded. */
-  readonly path: string
-  /** Query string without `?`, built by the relay, never copied from the client. */
-  readonly query: string
   /** Cells every row must have. */
   readonly arity: number
 }
 
-type Shape = 'events' | 'segmentAdd' | 'segmentRemove'
-
-const SHAPES: readonly {
-  readonly shape: Shape
-  readonly method: 'POST' | 'DELETE'
-  readonly pattern: RegExp
-}[] = [
-  {
-    shape: 'events',
-    method: 'POST',
-    pattern: /^\/organizations\/([^/]+)\/lists\/([^/]+)\/data\/load$/,
-  },
-  {
-    shape: 'segmentAdd',
-    method: 'POST',
-    pattern: /^\/organizations\/([^/]+)\/lists\/([^/]+)\/segments\/([^/]+)\/data\/load$/,
-  },
-  {
-    shape: 'segmentRemove',
-    method: 'DELETE',
-    pattern: /^\/organizations\/([^/]+)\/lists\/([^/]+)\/segments\/([^/]+)\/data$/,
-  },
-]
+// The targets the plugin builds, with `*` (which URI-encoding leaves as it is) for every name:
+// each becomes a pattern that captures the organization, the list and the segment, in that order.
+const SHAPES = (
+  [
+    ['events', smcTarget('*', '*', ['*'])],
+    ['segmentAdd', smcTarget('*', '*', ['*'], '*', true)],
+    ['segmentRemove', smcTarget('*', '*', ['*'], '*', false)],
+  ] as const
+).map(([shape, { method, path }]) => ({
+  shape,
+  method,
+  pattern: new RegExp(`^${path.replaceAll('*', '([^/]+)')}$`),
+}))
 
 /**
- * The gate's path and query half: only design §3's three shapes, the configured organization,
- * events list, columns and user lists, and exactly the `keyFields` and `fields` parameters.
- * `rawTarget` is the request target as received: WHATWG URLs resolve `..` silently, and a dot
- * segment is refused rather than resolved.
+ * The gate's path and query half: only the targets the plugin builds (docs/design.md#targets),
+ * the configured organization, events list, columns and user lists, and exactly the `keyFields`
+ * and `fields` parameters. `rawTarget` is the request target as received: WHATWG URLs resolve
+ * `..` silently, and a dot segment is refused rather than resolved.
  */
 export function parseTarget(
   method: string,
   url: URL,
   rawTarget: string | undefined,
   config: ResolvedRelayOptions,
-): Target {
+): RelayTarget {
   const rawPath = (rawTarget ?? url.pathname).split('?')[0] ?? ''
   if (/(^|\/)(\.|%2e){1,2}(\/|$)/i.test(rawPath) || /\\|%2f|%5c/i.test(rawPath)) {
     throw new RelayError(
@@ -97,7 +83,7 @@ export function parseTarget(
         `The ${name} name ${JSON.stringify(value)} is not an SMC api name`,
       )
   }
-  const base = `/organizations/${encodeURIComponent(config.organization)}/lists/${list}`
+  const { organization } = config
 
   if (match.shape === 'events') {
     if (list !== config.eventsList) {
@@ -109,13 +95,7 @@ export function parseTarget(
     }
     const [keyField = ''] = config.columns
     checkQuery(url.searchParams, keyField, config.columns.join(','))
-    return target(
-      'POST',
-      `${base}/data/load`,
-      keyField,
-      config.columns.join(','),
-      config.columns.length,
-    )
+    return relayTarget(smcTarget(organization, list, config.columns), config.columns.length)
   }
 
   if (!config.userLists.has(list)) {
@@ -134,20 +114,15 @@ export function parseTarget(
     )
   }
   checkQuery(url.searchParams, matchKey, matchKey)
-  const path = `${base}/segments/${segment}/${match.shape === 'segmentAdd' ? 'data/load' : 'data'}`
-  return target(match.method, path, matchKey, matchKey, 1)
+  const add = match.shape === 'segmentAdd'
+  return relayTarget(smcTarget(organization, list, [matchKey], segment, add), 1)
 }
 
-function target(
-  method: 'POST' | 'DELETE',
-  path: string,
-  keyFields: string,
-  fields: string,
-  arity: number,
-): Target {
-  const query = `keyFields=${keyFields}&fields=${fields}`
-  return { key: `${method} ${path}?${query}`, method, path, query, arity }
-}
+const relayTarget = (target: Target, arity: number): RelayTarget => ({
+  ...target,
+  key: `${target.method} ${target.path}?${target.query}`,
+  arity,
+})
 
 /** Exactly `keyFields` and `fields`, once each, with the expected values; nothing else. */
 function checkQuery(params: URLSearchParams, keyFields: string, fields: string): void {

@@ -1,4 +1,5 @@
-import { isApiName } from '../columns.js'
+import { httpsOrLoopbackUrl } from '../smc/httpsOrLoopbackUrl.js'
+import { isApiName } from '../smc/isApiName.js'
 import { eventColumns } from './eventColumns.js'
 import { RelayConfigError } from './RelayConfigError.js'
 import { RELAY_DEFAULTS } from './relayDefaults.js'
@@ -9,8 +10,6 @@ import {
   type RelayOptions,
   type ResolvedRelayOptions,
 } from './RelayOptions.js'
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** Logs warnings and errors as JSON lines; `info` is left to callers who ask for it. */
 const consoleLog = (entry: RelayLogEntry): void => {
@@ -132,10 +131,7 @@ function adminUrl(value: string, problems: string[]): string {
     problems.push(`${label} must be a URL like https://acme.slgnt.eu; got ${JSON.stringify(value)}`)
     return ''
   }
-  if (
-    url.protocol !== 'https:' &&
-    !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))
-  ) {
+  if (!httpsOrLoopbackUrl(value)) {
     problems.push(`${label} must use https (http only for localhost); got ${JSON.stringify(value)}`)
   }
   if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {

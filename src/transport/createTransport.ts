@@ -1,3 +1,4 @@
+import { isRetryableStatus } from '../smc/isRetryableStatus.js'
 import { retryDelay } from './backoff.js'
 import { DeliveryError } from './DeliveryError.js'
 import type { Target, Transport, TransportOptions, TransportStats } from './types.js'
@@ -29,55 +30,55 @@ export const CHUNK_BYTES = 32_768
 /** A queued row. */
 interface Entry {
   /** The id it was pushed with. */
-  readonly i: string
+  readonly id_: string
   /** The row as ASCII JSON (see {@link asciiJson}), computed once: request bodies and storage are
    * joins of these, and its length is its size in bytes. */
-  readonly j: string
+  readonly json_: string
   /** Tries that failed retryably. */
-  t: number
+  tries_: number
   /** Push order across targets, to find the oldest row when the queue is full. */
-  readonly s: number
+  readonly order_: number
   /** The storage chunk it is written in (see `persist`). */
-  readonly c: number
+  readonly chunk_: number
 }
 
 /** The rows of one target and its delivery state; targets never wait for one another. */
 interface Lane {
   /** The target. */
-  readonly t: Target
+  readonly target_: Target
   /** Its URL. */
-  readonly u: string
+  readonly url_: string
   /** Rows waiting, oldest first. */
-  readonly q: Entry[]
+  readonly waiting_: Entry[]
   /** Requests awaiting an answer; a normal send waits for none to be out. */
-  b: number
+  awaiting_: number
   /** Retryable failures in a row; a failing lane sends nothing at page leave. */
-  f: number
+  failures_: number
   /** No request before this time (backoff, or the server's rate-limit reset). */
-  n: number
+  notBefore_: number
   /** Rows pushed out of the full queue in this task, reported together: one error per burst. */
-  readonly o: Entry[]
+  readonly overflowed_: Entry[]
   /** The timer that will pump it. */
-  h?: ReturnType<typeof setTimeout> | undefined
+  timer_?: ReturnType<typeof setTimeout> | undefined
   /** The storage chunk its new rows join, and the bytes of rows (as stored) it was given so far. */
-  c: number
-  z: number
+  chunk_: number
+  chunkBytes_: number
 }
 
 /** A request awaiting its answer. */
 interface Sending {
   /** Its lane. */
-  readonly l: Lane
+  readonly lane_: Lane
   /** Its rows. */
-  readonly e: Entry[]
+  readonly rows_: Entry[]
   /** Body bytes counted against the keepalive budget; 0 for a plain request. */
-  readonly k: number
+  readonly keepaliveBytes_: number
   /**
    * Handed to the browser at page leave: no longer persisted, so the next page does not send it
    * again. Only keepalive requests survive the page, and only those of a lane that is not failing
    * are trusted to.
    */
-  h: boolean
+  handedOver_: boolean
 }
 
 const noop = (): void => undefined
@@ -93,9 +94,9 @@ const offline = (): boolean => navigator.onLine === false
 const asciiJson = (value: unknown): string =>
   json(value).replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 /** Bytes of a row as stored: its JSON, its id, and `[tries,"…",…],` around them. */
-const stored = (e: Entry): number => e.j.length + e.i.length + 8
+const stored = (e: Entry): number => e.json_.length + e.id_.length + 8
 // An array in a template literal reads as its items joined with commas: JSON arrays below.
-const body = (entries: Entry[]): string => `[${entries.map((e) => e.j)}]`
+const body = (entries: Entry[]): string => `[${entries.map((e) => e.json_)}]`
 
 /**
  * Creates the transport: rows queued per target, coalesced into requests of up to `batchSize`
@@ -151,7 +152,7 @@ export function createTransport(options: TransportOptions): Transport {
   const stats: TransportStats = {
     get queued() {
       let n = rows
-      for (const request of inflight) n += request.e.length
+      for (const request of inflight) n += request.rows_.length
       return n
     },
     sent: 0,
@@ -182,15 +183,15 @@ export function createTransport(options: TransportOptions): Transport {
       lanes.set(
         name,
         (lane = {
-          t: target,
-          u: baseUrl + path,
-          q: [],
-          o: [],
-          b: 0,
-          f: 0,
-          n: 0,
-          c: chunks++,
-          z: 0,
+          target_: target,
+          url_: baseUrl + path,
+          waiting_: [],
+          overflowed_: [],
+          awaiting_: 0,
+          failures_: 0,
+          notBefore_: 0,
+          chunk_: chunks++,
+          chunkBytes_: 0,
         }),
       )
     return lane
@@ -204,18 +205,18 @@ export function createTransport(options: TransportOptions): Transport {
   }
 
   const enqueue = (lane: Lane, id: string, json: string, tries: number): void => {
-    const entry = { i: id, j: json, t: tries, s: seq++, c: lane.c }
-    lane.q.push(entry)
+    const entry: Entry = { id_: id, json_: json, tries_: tries, order_: seq++, chunk_: lane.chunk_ }
+    lane.waiting_.push(entry)
     count([entry], 1)
     // The chunk is full: the next rows start another.
-    if ((lane.z += stored(entry)) > CHUNK_BYTES) {
-      lane.c = chunks++
-      lane.z = 0
+    if ((lane.chunkBytes_ += stored(entry)) > CHUNK_BYTES) {
+      lane.chunk_ = chunks++
+      lane.chunkBytes_ = 0
     }
   }
 
   const requeue = (lane: Lane, entries: Entry[]): void => {
-    lane.q.unshift(...entries)
+    lane.waiting_.unshift(...entries)
     count(entries, 1)
   }
 
@@ -224,12 +225,12 @@ export function createTransport(options: TransportOptions): Transport {
    * `least` rows: 1 for a row too big for any keepalive request, which goes as a plain one.
    */
   const take = (lane: Lane, budget: number, least: number): Entry[] => {
-    let n = Math.min(batchSize, lane.q.length)
+    let n = Math.min(batchSize, lane.waiting_.length)
     let size = 1
     for (let i = 0; i < n; i++) {
-      if ((size += lane.q[i]!.j.length + 1) > budget) n = Math.max(i, least)
+      if ((size += lane.waiting_[i]!.json_.length + 1) > budget) n = Math.max(i, least)
     }
-    const entries = lane.q.splice(0, n)
+    const entries = lane.waiting_.splice(0, n)
     count(entries, -1)
     return entries
   }
@@ -237,12 +238,13 @@ export function createTransport(options: TransportOptions): Transport {
   const drop = (lane: Lane, entries: Entry[], why: string, text: string, status: number): void => {
     if (!entries.length) return
     stats.dropped[why] = (stats.dropped[why] ?? 0) + entries.length
-    const reason = new DeliveryError(text, status, lane.t)
-    onReport({ type: 'dropped', target: lane.t, ids: entries.map((e) => e.i), reason })
+    const reason = new DeliveryError(text, status, lane.target_)
+    onReport({ type: 'dropped', ids: entries.map((e) => e.id_), reason })
   }
 
   const reportOverflow = (): void => {
-    for (const lane of lanes.values()) drop(lane, lane.o.splice(0), 'overflow', 'Queue full', 0)
+    for (const lane of lanes.values())
+      drop(lane, lane.overflowed_.splice(0), 'overflow', 'Queue full', 0)
   }
 
   // The byte bound counts queued rows as stored (see `count`), so it bounds what storage holds.
@@ -251,14 +253,15 @@ export function createTransport(options: TransportOptions): Transport {
       // Some lane holds a row: `rows` and `bytes` count only rows waiting in lanes.
       let oldest!: Lane
       for (const lane of lanes.values()) {
-        if ((lane.q[0]?.s ?? Infinity) < (oldest?.q[0]?.s ?? Infinity)) oldest = lane
+        if ((lane.waiting_[0]?.order_ ?? Infinity) < (oldest?.waiting_[0]?.order_ ?? Infinity))
+          oldest = lane
       }
       if (!full) console.warn('[Selligent] queue full: oldest rows dropped')
       full = true
-      if (!oldest.o.length) queueMicrotask(reportOverflow)
-      const entry = oldest.q.shift()!
+      if (!oldest.overflowed_.length) queueMicrotask(reportOverflow)
+      const entry = oldest.waiting_.shift()!
       count([entry], -1)
-      oldest.o.push(entry)
+      oldest.overflowed_.push(entry)
     }
   }
 
@@ -280,18 +283,18 @@ export function createTransport(options: TransportOptions): Transport {
     const parts = new Map<number, [string, string, Entry[]]>()
     for (const [name, lane] of lanes) {
       for (const e of [...inflight]
-        .flatMap((request) => (request.l === lane && !request.h ? request.e : []))
-        .concat(lane.q)) {
-        const part = parts.get(e.c) ?? [name, '', []]
-        parts.set(e.c, part)
-        part[1] += `${e.s}.${e.t},`
+        .flatMap((request) => (request.lane_ === lane && !request.handedOver_ ? request.rows_ : []))
+        .concat(lane.waiting_)) {
+        const part = parts.get(e.chunk_) ?? [name, '', []]
+        parts.set(e.chunk_, part)
+        part[1] += `${e.order_}.${e.tries_},`
         part[2].push(e)
       }
     }
     const start = performance.now()
     for (const [c, [name, state, entries]] of parts) {
       if (written.get(c) === state) continue
-      const cells = entries.map((e) => `[${e.t},${asciiJson(e.i)},${e.j}]`)
+      const cells = entries.map((e) => `[${e.tries_},${asciiJson(e.id_)},${e.json_}]`)
       // Remembered only once written: a write that failed is tried again by the next one.
       if (store((s) => s.setItem(`${key}#${c}`, `[[${json(name)},[${cells}]]]`) ?? 1)) {
         written.set(c, state)
@@ -310,24 +313,29 @@ export function createTransport(options: TransportOptions): Transport {
   }
 
   const arm = (lane: Lane, ms: number): void => {
-    lane.h ??= setTimeout(pump, ms, lane)
+    lane.timer_ ??= setTimeout(pump, ms, lane)
   }
 
   async function send(lane: Lane, entries: Entry[], leaving: boolean): Promise<void> {
-    const { method } = lane.t
+    const { method } = lane.target_
     const text = body(entries)
     // ASCII: its length is its size in bytes.
     const k = text.length > KEEPALIVE_BUDGET - keepalive ? 0 : text.length
-    const request: Sending = { l: lane, e: entries, k, h: leaving }
+    const request: Sending = {
+      lane_: lane,
+      rows_: entries,
+      keepaliveBytes_: k,
+      handedOver_: leaving,
+    }
     inflight.add(request)
-    lane.b++
+    lane.awaiting_++
     keepalive += k
     stats.requests++
     let status = 0
     let hint: string | null = null
     let answer: string
     try {
-      const response = await fetch(lane.u, {
+      const response = await fetch(lane.url_, {
         method,
         headers,
         // A Blob is handed to the network as it is; a string body is copied and encoded again.
@@ -342,13 +350,13 @@ export function createTransport(options: TransportOptions): Transport {
     } catch (error) {
       answer = String(error)
     }
-    lane.b--
+    lane.awaiting_--
     keepalive -= k
-    if (debug) console.debug('[Selligent]', method, lane.u, entries.length, status, answer)
+    if (debug) console.debug('[Selligent]', method, lane.url_, entries.length, status, answer)
     // Forgotten meanwhile (see `forget`): storage owns these rows now. Or handed over and the page
     // left: the browser fails the page's fetch while it still delivers the request itself, so a
     // network error says nothing, and the rows must not come back to be sent again by the next page.
-    if (!inflight.delete(request) || (left && request.h && !status)) return
+    if (!inflight.delete(request) || (left && request.handedOver_ && !status)) return
     // SMC's LoadDataResponseModel, or anything else: a proxy's page, SMC's plain-text 401.
     let result: { result_code?: unknown; invalid_records?: unknown } = {}
     try {
@@ -372,17 +380,17 @@ export function createTransport(options: TransportOptions): Transport {
       status < 300 &&
       /^(Partially)?Succeeded$/.test(result.result_code as string)
     ) {
-      lane.f = 0
+      lane.failures_ = 0
       const accepted = entries.filter((_, i) => !(i in invalid))
       stats.sent += accepted.length
-      onReport({ type: 'sent', target: lane.t, ids: accepted.map((e) => e.i) })
+      onReport({ type: 'sent', ids: accepted.map((e) => e.id_) })
       const refused = entries.filter((_, i) => i in invalid)
       drop(lane, refused, 'invalid', `SMC refused: ${Object.values(invalid)}`, status)
-    } else if (!status || status === 408 || status === 429 || status > 499) {
+    } else if (isRetryableStatus(status)) {
       // A request that failed because the browser is offline costs no attempt: `online` resumes.
       const held = !status && offline()
-      if (!held) lane.n = Date.now() + retryDelay(++lane.f, hint)
-      const kept = entries.filter((e) => held || ++e.t < maxAttempts)
+      if (!held) lane.notBefore_ = Date.now() + retryDelay(++lane.failures_, hint)
+      const kept = entries.filter((e) => held || ++e.tries_ < maxAttempts)
       stats.retried += kept.length
       requeue(lane, kept)
       const spent = entries.filter((e) => !kept.includes(e))
@@ -402,16 +410,16 @@ export function createTransport(options: TransportOptions): Transport {
   /** Sends the lane's next batch if nothing holds it back. */
   function pump(lane: Lane): Promise<void> | undefined {
     // Whatever holds it back now sends it again: an answer, `online`, a push.
-    clearTimeout(lane.h)
-    lane.h = undefined
+    clearTimeout(lane.timer_)
+    lane.timer_ = undefined
     // One request out per lane: each fits the keepalive budget, so at page leave every request
     // in flight is left to the browser and nothing is sent twice by the next page. Past half the
     // queue's bounds a healthy lane may have more out: a row a next page might send again (upserted
     // by its EVENT_ID) beats a row dropped from a full queue.
     const pressed = rows * 2 > options.maxQueueRows || bytes * 2 > options.maxQueueBytes
-    if (closed || lane.b >= (pressed && !lane.f ? BURST_REQUESTS : 1)) return
-    if (!lane.q.length || offline()) return
-    const wait = lane.n - Date.now()
+    if (closed || lane.awaiting_ >= (pressed && !lane.failures_ ? BURST_REQUESTS : 1)) return
+    if (!lane.waiting_.length || offline()) return
+    const wait = lane.notBefore_ - Date.now()
     // Bodies that fit the keepalive budget go as keepalive requests, which survive the page:
     // at page leave they can be left to the browser instead of being sent again by the next page.
     if (wait <= 0) return send(lane, take(lane, KEEPALIVE_BUDGET, 1), false)
@@ -443,18 +451,20 @@ export function createTransport(options: TransportOptions): Transport {
    */
   function leave(final: boolean): void {
     left ||= final
-    for (const request of inflight) request.h ||= request.k > 0 && !request.l.f
+    for (const request of inflight)
+      request.handedOver_ ||= request.keepaliveBytes_ > 0 && !request.lane_.failures_
     for (const lane of lanes.values()) {
-      if (lane.f || offline()) continue
+      if (lane.failures_ || offline()) continue
       if ('keepalive' in Request.prototype) {
         let entries: Entry[]
         while ((entries = take(lane, KEEPALIVE_BUDGET - keepalive, 0)).length) {
           void send(lane, entries, true)
         }
-      } else if (beaconable && lane.t.method === 'POST') {
+      } else if (beaconable && lane.target_.method === 'POST') {
         const refused: Entry[] = []
-        const offered = lane.q.length
-        while (lane.q.length) refused.push(...beacon(lane.u, take(lane, KEEPALIVE_BUDGET, 1)))
+        const offered = lane.waiting_.length
+        while (lane.waiting_.length)
+          refused.push(...beacon(lane.url_, take(lane, KEEPALIVE_BUDGET, 1)))
         stats.beaconed += offered - refused.length
         requeue(lane, refused)
       }
@@ -469,8 +479,8 @@ export function createTransport(options: TransportOptions): Transport {
    * answers to its requests included, lest another tab and this one both send it.
    */
   const forget = (): void => {
-    for (const request of inflight) if (!request.h) inflight.delete(request)
-    for (const lane of lanes.values()) lane.q.length = 0
+    for (const request of inflight) if (!request.handedOver_) inflight.delete(request)
+    for (const lane of lanes.values()) lane.waiting_.length = 0
     rows = bytes = 0
   }
 
@@ -572,7 +582,7 @@ export function createTransport(options: TransportOptions): Transport {
       trim()
       // Pushed during or after pagehide: no timer will run again, send or store it now.
       if (left) leave(false)
-      else if (lane.q.length < batchSize) arm(lane, flushInterval)
+      else if (lane.waiting_.length < batchSize) arm(lane, flushInterval)
       else void pump(lane)
       persistSoon()
     },

@@ -1,3 +1,5 @@
+import type { DeliveryError } from './DeliveryError.js'
+
 /** HTTP methods SMC's load and segment endpoints use. */
 export type HttpMethod = 'POST' | 'DELETE'
 
@@ -21,12 +23,10 @@ export type Row = readonly string[]
 export interface DeliveryReport {
   /** `sent`: accepted by the server. `dropped`: permanently failed, will not be retried. */
   readonly type: 'sent' | 'dropped'
-  /** The target the rows were sent to. */
-  readonly target: Target
   /** The ids the rows were pushed with. */
   readonly ids: readonly string[]
-  /** Why the rows were dropped. */
-  readonly reason?: Error
+  /** Why the rows were dropped; it names their target. */
+  readonly reason?: DeliveryError
 }
 
 /** Counters of what the transport has done since it was created. */

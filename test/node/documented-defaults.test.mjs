@@ -28,7 +28,7 @@ async function importSource(contents) {
 
 const { SETTING_RULES, SETTING_KEYS, STANDARD_COLUMNS, RELAY_DEFAULTS } = await importSource(`
   export { SETTING_RULES, SETTING_KEYS } from './src/plugin/resolveSettings.ts'
-  export { STANDARD_COLUMNS } from './src/columns.ts'
+  export { STANDARD_COLUMNS } from './src/smc/columns.ts'
   export { RELAY_DEFAULTS } from './src/relay/relayDefaults.ts'
 `)
 

@@ -1,7 +1,9 @@
+import { isApiName } from './isApiName.js'
+
 // Shared by the plugin and the relay: runtime-neutral, so the relay imports no browser code and
 // both sides agree on the event columns by construction.
 
-/** The standard columns of an event row, in the order they are sent (design §3). */
+/** The standard columns of an event row, in the order they are sent (docs/design.md#event-rows). */
 export const STANDARD_COLUMNS = [
   'EVENT_ID',
   'EVENT_TYPE',
@@ -16,10 +18,6 @@ export const STANDARD_COLUMNS = [
 
 /** One of the standard columns of an event row. */
 export type StandardColumn = (typeof STANDARD_COLUMNS)[number]
-
-/** SMC api names (lists, segments, fields) are limited to these characters. */
-export const isApiName = (value: unknown): value is string =>
-  typeof value === 'string' && /^[A-Za-z0-9_-]{1,100}$/.test(value)
 
 /**
  * Applies the `columns` setting (renames, and drops with `null`) to the standard columns: the
