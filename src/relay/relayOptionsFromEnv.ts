@@ -1,11 +1,6 @@
 import { RELAY_DEFAULTS } from './relayDefaults.js'
 import { ENV_NAMES, type EnvOption, type EventColumns, type RelayOptions } from './RelayOptions.js'
 
-/** Default `HOST`, under the name startRelayServer imports it by. */
-export const DEFAULT_HOST = RELAY_DEFAULTS.host
-/** Default `PORT`, under the name startRelayServer imports it by. */
-export const DEFAULT_PORT = RELAY_DEFAULTS.port
-
 /** What the CLI read from its environment. */
 export interface RelayEnv {
   /** The options to give {@link createRelay}; still to be validated by it. */

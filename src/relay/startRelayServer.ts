@@ -2,7 +2,7 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createRelay } from './createRelay.js'
 import type { RelayOptions } from './RelayOptions.js'
-import { DEFAULT_HOST, DEFAULT_PORT } from './relayOptionsFromEnv.js'
+import { RELAY_DEFAULTS } from './relayDefaults.js'
 import { toNodeListener } from './toNodeListener.js'
 
 /** Options of {@link startRelayServer}: the relay's, and where to listen. */
@@ -25,7 +25,7 @@ export interface RelayServer {
 
 /** Starts a relay on `node:http`. Rejects with {@link RelayConfigError} on bad options. */
 export async function startRelayServer(options: RelayServerOptions): Promise<RelayServer> {
-  const { port = DEFAULT_PORT, host = DEFAULT_HOST, ...relayOptions } = options
+  const { port = RELAY_DEFAULTS.port, host = RELAY_DEFAULTS.host, ...relayOptions } = options
   const relay = createRelay(relayOptions)
   // Loaded on demand: edge runtimes import this module for createRelay and have no node:http.
   const { createServer } = await import('node:http')

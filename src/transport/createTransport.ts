@@ -1,4 +1,3 @@
-import { isRetryableStatus } from '../smc/isRetryableStatus.js'
 import { retryDelay } from './backoff.js'
 import { DeliveryError } from './DeliveryError.js'
 import type { Target, Transport, TransportOptions, TransportStats } from './types.js'
@@ -86,10 +85,8 @@ const json = JSON.stringify
 const offline = (): boolean => navigator.onLine === false
 /**
  * JSON of a row or an id with every non-ASCII character escaped (`"é"` → `"\u00e9"`, the same
- * JSON). ASCII text is one byte per character everywhere: its length is its UTF-8 size, so
- * request sizes need no encoding to count, and V8 and localStorage hold it as one-byte text, which
- * a write of a long queue copies and stores about 3 times as fast as two-byte text. The cost:
- * 6 bytes on the wire instead of 2 or 3 for each non-ASCII character.
+ * JSON): its length is its size in bytes, and storage holds it as one-byte text
+ * (docs/design.md#ascii-rows).
  */
 const asciiJson = (value: unknown): string =>
   json(value).replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
@@ -271,9 +268,7 @@ export function createTransport(options: TransportOptions): Transport {
    * chunk as they are queued until it holds {@link CHUNK_BYTES}, then start the next (see
    * `enqueue`), and a chunk is written again only when rows joined or left it or their tries
    * changed, removed once empty. So a write costs the rows that are new plus a chunk or two,
-   * however long the queue: Chrome copies a written value to the browser and echoes it back to
-   * the page, with the value it replaced, in a task of its own, and rewriting a whole queue near
-   * its 1 MB bound took two tasks of 20–75 ms every time.
+   * however long the queue (docs/design.md#chunked-storage).
    */
   const persist = (): void => {
     clearTimeout(persistTimer)
@@ -386,7 +381,7 @@ export function createTransport(options: TransportOptions): Transport {
       onReport({ type: 'sent', ids: accepted.map((e) => e.id_) })
       const refused = entries.filter((_, i) => i in invalid)
       drop(lane, refused, 'invalid', `SMC refused: ${Object.values(invalid)}`, status)
-    } else if (isRetryableStatus(status)) {
+    } else if (!status || status === 408 || status === 429 || status > 499) {
       // A request that failed because the browser is offline costs no attempt: `online` resumes.
       const held = !status && offline()
       if (!held) lane.notBefore_ = Date.now() + retryDelay(++lane.failures_, hint)
