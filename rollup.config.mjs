@@ -18,6 +18,31 @@ const ts = (declarations) =>
 // source reads in full names at no byte cost (docs/design.md#readable-names-shortened-by-the-build).
 const mangleInternalNames = { properties: { regex: /_$/ } }
 
+// `selligent-analytics-plugin/iife` defines a global and exports nothing: its types say so.
+const iifeTypes = () => ({
+  name: 'iife-types',
+  generateBundle() {
+    this.emitFile({
+      type: 'asset',
+      fileName: 'selligent.iife.d.ts',
+      source: `import type { selligentPlugin } from './index.js'
+
+declare global {
+  /** Defined by the script-tag bundle (README, "Script tag"). */
+  var SelligentMarketingCloud: {
+    /** The plugin factory, for sites that register it from their own code. */
+    readonly selligentPlugin: typeof selligentPlugin
+    /** The version of this package. */
+    readonly version: string
+  }
+}
+
+export {}
+`,
+    })
+  },
+})
+
 // analytics-next is a peer dependency imported as types only: nothing of it may be bundled.
 const external = (id) => id.startsWith('@segment/') || id.startsWith('node:')
 
@@ -52,6 +77,7 @@ export default [
     external,
     output: { file: 'dist/selligent.iife.min.js', format: 'iife', sourcemap: true },
     plugins: [
+      iifeTypes(),
       stamp(),
       ts(false),
       terser({ ecma: 2020, module: false, compress: { passes: 2 }, mangle: mangleInternalNames }),

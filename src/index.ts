@@ -2,7 +2,12 @@ export { selligentPlugin, PLUGIN_NAME } from './plugin/selligentPlugin.js'
 export type { SelligentPlugin } from './plugin/selligentPlugin.js'
 export { validateSettings } from './plugin/validateSettings.js'
 export { SettingsError } from './plugin/SettingsError.js'
-export type { SelligentSettings } from './plugin/SelligentSettings.js'
+export type {
+  SelligentCommonSettings,
+  SelligentDirectMode,
+  SelligentProxyMode,
+  SelligentSettings,
+} from './plugin/SelligentSettings.js'
 export type { StandardColumn } from './smc/columns.js'
 export { DeliveryError } from './transport/DeliveryError.js'
 export type { TransportStats, Target } from './transport/types.js'

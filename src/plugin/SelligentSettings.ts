@@ -2,9 +2,37 @@ import type { StandardColumn } from '../smc/columns.js'
 
 /**
  * Settings of {@link selligentPlugin}: the ten settings of Segment's Selligent Marketing Cloud
- * destination (same keys) plus browser-only delivery tuning.
+ * destination (same keys) plus browser-only delivery tuning, in one of two modes: through a relay
+ * that holds the SMC credentials (`proxyUrl`, recommended), or direct to SMC with credentials every
+ * visitor can read. Settings naming neither mode do not compile.
  */
-export interface SelligentSettings {
+export type SelligentSettings = SelligentCommonSettings & (SelligentProxyMode | SelligentDirectMode)
+
+/** Proxy mode: rows go to a relay, which holds the SMC credentials. */
+export interface SelligentProxyMode {
+  /**
+   * Base URL of a relay that holds the SMC credentials (relative like `/smc`, or absolute). It
+   * stands in for `{smcAdminUrl}/Portal/Api`.
+   */
+  proxyUrl: string
+  smcAdminUrl?: never
+  apiKey?: never
+  apiSecret?: never
+}
+
+/** Direct mode: rows go to SMC itself, with credentials every visitor of the page can read. */
+export interface SelligentDirectMode {
+  proxyUrl?: never
+  /** The SMC admin URL, `https://{company}.slgnt.us`. */
+  smcAdminUrl: string
+  /** Service-account key. */
+  apiKey: string
+  /** Service-account secret — visible to every visitor of the page. */
+  apiSecret: string
+}
+
+/** The settings of both modes. */
+export interface SelligentCommonSettings {
   /** SMC organization name (shown top-right in SMC). Required. */
   organization: string
   /** `track` event names to send; exact, case-sensitive. Required (may be empty). */
@@ -19,18 +47,6 @@ export interface SelligentSettings {
   sendPageEvents?: boolean
   /** Send `screen` calls. Default `false`. */
   sendScreenEvents?: boolean
-  /**
-   * Base URL of a relay that holds the SMC credentials (relative like `/smc`, or absolute). It
-   * stands in for `{smcAdminUrl}/Portal/Api`. With it, `smcAdminUrl`, `apiKey` and `apiSecret`
-   * are ignored and never sent.
-   */
-  proxyUrl?: string
-  /** Direct mode: the SMC admin URL, `https://{company}.slgnt.us`. */
-  smcAdminUrl?: string
-  /** Direct mode: service-account key. */
-  apiKey?: string
-  /** Direct mode: service-account secret — visible to every visitor of the page. */
-  apiSecret?: string
   /**
    * Rename a standard event column (`{ PROPERTIES: 'PROPS' }`) or drop it (`{ CONTEXT: null }`).
    * `EVENT_ID` can be renamed, not dropped. Default: the nine standard columns.

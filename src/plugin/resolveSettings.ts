@@ -126,6 +126,9 @@ export function resolveSettings(input: unknown): Resolution {
     for (const key of DIRECT_KEYS) {
       if (raw[key] !== undefined) warnings.push(`"${key}" is ignored with "proxyUrl"`)
     }
+  } else if (DIRECT_KEYS.every((key) => raw[key] === undefined)) {
+    // Neither mode: the relay is the one to recommend.
+    problems.push('"proxyUrl" is required (or, for direct mode, smcAdminUrl, apiKey and apiSecret)')
   } else {
     const [adminUrl, key, secret] = DIRECT_KEYS.map((name) => take(name, isText, TEXT))
     const url = httpsOrLoopbackUrl(adminUrl)

@@ -1,5 +1,7 @@
+import { version } from '../version.js'
 import { RelayConfigError } from './RelayConfigError.js'
-import type { RelayLogEntry } from './RelayOptions.js'
+import { RELAY_DEFAULTS } from './relayDefaults.js'
+import { ENV_NAMES, type RelayLogEntry } from './RelayOptions.js'
 import { relayOptionsFromEnv } from './relayOptionsFromEnv.js'
 import { resolveRelayOptions } from './resolveRelayOptions.js'
 import { startRelayServer } from './startRelayServer.js'
@@ -24,7 +26,31 @@ function configurationProblems(env: ReturnType<typeof relayOptionsFromEnv>): str
   }
 }
 
+/** One line per environment variable: the option it sets and its default, from the one table. */
+function usage(): string {
+  const defaults: Record<string, unknown> = RELAY_DEFAULTS
+  const line = (variable: string, option: string): string => {
+    const fallback = defaults[option]
+    const shown =
+      fallback === undefined
+        ? 'no default'
+        : `default ${JSON.stringify(fallback).replace(/^"|"$/g, '')}`
+    return `  ${variable.padEnd(29)} ${option} (${shown})`
+  }
+  return [
+    `selligent-relay ${version}: relays the plugin's rows to Selligent Marketing Cloud.`,
+    'Configured by environment variables (see the README, "Relay"):',
+    ...Object.entries(ENV_NAMES).map(([option, variable]) => line(variable, option)),
+    line('PORT', 'port'),
+    line('HOST', 'host'),
+    'Options: --help, --version.',
+  ].join('\n')
+}
+
 async function main(): Promise<void> {
+  const [flag] = process.argv.slice(2)
+  if (flag === '--help' || flag === '-h') return void console.log(usage())
+  if (flag === '--version' || flag === '-v') return void console.log(version)
   const env = relayOptionsFromEnv(process.env)
   const problems = configurationProblems(env)
   if (problems.length) {

@@ -1,6 +1,11 @@
 import type * as AnalyticsNextModule from '@segment/analytics-next'
 import type { Analytics, Context, Plugin } from '@segment/analytics-next'
-import { selligentPlugin, type SelligentPlugin, type SelligentSettings } from '../../src/index.js'
+import {
+  selligentPlugin,
+  type SelligentCommonSettings,
+  type SelligentPlugin,
+  type SelligentSettings,
+} from '../../src/index.js'
 
 declare global {
   interface Window {
@@ -51,7 +56,7 @@ export async function script(
 /** Settings in proxy mode against the recording server, sending at once on flush. */
 export function proxySettings(
   ns: string,
-  extra: Partial<SelligentSettings> = {},
+  extra: Partial<SelligentCommonSettings> = {},
 ): SelligentSettings {
   return {
     organization: 'acme',
@@ -81,7 +86,7 @@ export async function loadAnalytics(
 
 /** A plugin in proxy mode registered on a fresh analytics-next. */
 export async function setup(
-  extra: Partial<SelligentSettings> = {},
+  extra: Partial<SelligentCommonSettings> = {},
   options: Record<string, unknown> = {},
 ): Promise<{ ns: string; plugin: SelligentPlugin; analytics: Analytics }> {
   const ns = namespace()

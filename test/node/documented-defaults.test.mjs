@@ -243,7 +243,16 @@ describe('documented defaults: the plugin', () => {
   })
 
   test('the TSDoc of SelligentSettings states each default, and which settings are required', () => {
-    const fields = tsdocFields(read('src/plugin/SelligentSettings.ts'), 'SelligentSettings')
+    // The settings of both modes, and each mode's own (a mode marks the other's keys `never`,
+    // undocumented).
+    const source = read('src/plugin/SelligentSettings.ts')
+    const fields = new Map([
+      ...tsdocFields(source, 'SelligentCommonSettings'),
+      ...[
+        ...tsdocFields(source, 'SelligentProxyMode'),
+        ...tsdocFields(source, 'SelligentDirectMode'),
+      ].filter(([, field]) => field.text),
+    ])
     const required = SETTING_RULES.filter((rule) => rule[3] === undefined).map(([key]) => key)
     const problems = [
       ...unmatched(fields, 'SelligentSettings', PLUGIN_DEFAULTS),
