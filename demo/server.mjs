@@ -18,6 +18,11 @@ try {
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
 } catch (error) {
-  console.error(`demo not started: ${error instanceof Error ? error.message : String(error)}`)
+  const taken = error?.code === 'EADDRINUSE'
+  console.error(
+    taken
+      ? `demo not started: port ${process.env.PORT ?? 8080} is taken; pick another with PORT, e.g. PORT=8081 npm run demo`
+      : `demo not started: ${error instanceof Error ? error.message : String(error)}`,
+  )
   process.exit(1)
 }

@@ -45,6 +45,8 @@ test('the demo page fires every call and shows what SMC stored', { timeout: 60_0
   const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } })
   const pageErrors = []
   page.on('pageerror', (error) => pageErrors.push(String(error)))
+  // Chrome reports a failed load (a missing favicon) as a console error.
+  page.on('console', (message) => message.type() === 'error' && pageErrors.push(message.text()))
   await page.goto(url)
   await page.waitForSelector('body[data-ready="true"]')
   assert.equal(await page.locator('#problems li').count(), 0, 'prefilled settings are valid')
@@ -140,3 +142,57 @@ test(
     await page.screenshot({ path: new URL('demo-left.png', OUTPUT).pathname, fullPage: true })
   },
 )
+
+test('a taken port names the variable that picks another', { timeout: 20_000 }, async () => {
+  const port = new URL(url).port
+  const child = spawn(process.execPath, ['demo/server.mjs'], {
+    cwd: new URL('../..', import.meta.url),
+    env: { ...process.env, PORT: port, SMC_ADMIN_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout.on('data', (chunk) => (out += chunk))
+  child.stderr.on('data', (chunk) => (out += chunk))
+  const code = await new Promise((resolve) => child.once('exit', resolve))
+  assert.equal(code, 1)
+  assert.match(out, new RegExp(`port ${port} is taken; pick another with PORT`))
+})
+
+test('SIGTERM to `npm run demo` stops the server too', { timeout: 90_000 }, async () => {
+  // A process group of its own, so whatever it leaves behind can be cleaned up below.
+  const child = spawn('npm', ['run', 'demo'], {
+    cwd: new URL('../..', import.meta.url),
+    env: { ...process.env, PORT: '0', SMC_ADMIN_URL: '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  })
+  try {
+    const demoUrl = await new Promise((resolve, reject) => {
+      let out = ''
+      child.stdout.on('data', (chunk) => {
+        out += chunk
+        const found = /http:\/\/localhost:\d+\//.exec(out)
+        if (found) resolve(found[0].replace('localhost', '127.0.0.1'))
+      })
+      child.once('exit', (code) => reject(new Error(`npm run demo exited (${code}): ${out}`)))
+    })
+    assert.equal((await fetch(demoUrl)).status, 200)
+    child.kill('SIGTERM')
+    // Nothing left behind: within 5 s the port no longer answers.
+    let answered = true
+    for (let i = 0; i < 50 && answered; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      answered = await fetch(demoUrl).then(
+        () => true,
+        () => false,
+      )
+    }
+    assert.equal(answered, false, `${demoUrl} still answers after npm run demo was stopped`)
+  } finally {
+    try {
+      process.kill(-child.pid, 'SIGKILL')
+    } catch {
+      // Already gone, as it should be.
+    }
+  }
+})
