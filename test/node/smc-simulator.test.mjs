@@ -292,7 +292,123 @@ describe('SMC simulator', () => {
       rateLimited: false,
       delayMs: 0,
       dropConnection: false,
+      resultCode: '',
+      refuseWhole: '',
+      maxCallRows: 0,
+      unlisted: 0,
+      echo: '',
+      chaos: null,
     })
+  })
+
+  test('injected result codes answer HTTP 200 in the Swagger shape and store nothing', async () => {
+    for (const resultCode of LOAD_MODEL.result_code.enum.filter((c) => !/Succeeded/.test(c))) {
+      sim.setFaults({ resultCode })
+      const answer = await call(LIST, { body: [['m-1', 'track']] })
+      assert.equal(answer.status, 200)
+      assert.equal(answer.body.result_code, resultCode)
+      assertModel(answer.body, LOAD_MODEL)
+      assert.deepEqual(answer.body.invalid_records, [])
+    }
+    assert.equal(sim.state().lists.segment_events.records.length, 0)
+  })
+
+  test('refuseWhole: a call holding an invalid row is refused whole, listing nothing; a clean call is stored', async () => {
+    const bad = [
+      ['m-1', 'track'],
+      ['m-2', 'x'.repeat(21)],
+    ]
+    sim.setFaults({ refuseWhole: '400' })
+    const refused = await call(LIST, { body: bad })
+    assert.equal(refused.status, 400)
+    assert.equal(refused.body.result_code, 'ValidationFailed')
+    sim.setFaults({ refuseWhole: 'Failed' })
+    const failed = await call(LIST, { body: bad })
+    assert.equal(failed.status, 200)
+    assert.equal(failed.body.result_code, 'Failed')
+    assert.deepEqual(failed.body.invalid_records, [])
+    assert.equal(sim.state().lists.segment_events.records.length, 0)
+    assert.equal((await call(LIST, { body: [['m-3', 'track']] })).body.result_code, 'Succeeded')
+    assert.throws(() => sim.setFaults({ refuseWhole: 'Sometimes' }), TypeError)
+  })
+
+  test('maxCallRows: larger calls answer 413 and store nothing', async () => {
+    sim.setFaults({ maxCallRows: 1 })
+    const answer = await call(LIST, {
+      body: [
+        ['m-1', 'track'],
+        ['m-2', 'track'],
+      ],
+    })
+    assert.equal(answer.status, 413)
+    assert.equal(answer.body.result_code, 'Failed')
+    assert.equal((await call(LIST, { body: [['m-3', 'track']] })).status, 200)
+    assert.equal(sim.state().lists.segment_events.records.length, 1)
+  })
+
+  test('unlisted: failures counted but not listed, and those rows not stored', async () => {
+    sim.setFaults({ unlisted: 2 })
+    const answer = await call(LIST, {
+      body: [
+        ['m-1', 'x'.repeat(21)],
+        ['m-2', 'track'],
+        ['m-3', 'track'],
+        ['m-4', 'track'],
+      ],
+    })
+    assertModel(answer.body, LOAD_MODEL)
+    assert.equal(answer.body.result_code, 'PartiallySucceeded')
+    assert.equal(answer.body.number_of_failed_records, 3)
+    assert.deepEqual(
+      answer.body.invalid_records.map((r) => r.record_index),
+      [0],
+    )
+    assert.deepEqual(
+      sim.state().lists.segment_events.records.map((r) => r.fields.EVENT_ID),
+      ['m-4'],
+    )
+  })
+
+  test('echo: the X-ApiKey received comes back in the refusal, encoded as asked', async () => {
+    const forms = {
+      raw: `${KEY}:${SECRET}`,
+      uri: encodeURIComponent(`${KEY}:${SECRET}`),
+      base64: Buffer.from(`${KEY}:${SECRET}`).toString('base64'),
+      base64url: Buffer.from(`x${SECRET}`).toString('base64url'),
+      hex: Buffer.from(SECRET).toString('hex'),
+    }
+    for (const [echo, form] of Object.entries(forms)) {
+      sim.setFaults({ echo })
+      const answer = await call(LIST, { body: [['m-1', 'track']] })
+      assert.equal(answer.status, 400)
+      assert.ok(answer.body.message.includes(form), `${echo}: ${answer.body.message}`)
+    }
+  })
+
+  test('chaos: faults drawn per call from a seed, the same for the same seed', async () => {
+    const draw = async () => {
+      sim.reset()
+      sim.setFaults({ chaos: { seed: 7, rates: { unavailable: 0.3, serviceUnavailable: 0.3 } } })
+      const outcomes = []
+      for (let i = 0; i < 20; i++) {
+        const answer = await call(LIST, { body: [[`m-${i}`, 'track']] })
+        outcomes.push(`${answer.status} ${answer.body?.result_code ?? ''}`)
+      }
+      return outcomes
+    }
+    const first = await draw()
+    assert.deepEqual(await draw(), first)
+    assert.ok(first.includes('503 '), first.join())
+    assert.ok(first.includes('200 ServiceUnavailable'), first.join())
+    assert.ok(first.includes('200 Succeeded'), first.join())
+    assert.throws(() => sim.setFaults({ chaos: { seed: 1, rates: { meteor: 1 } } }), TypeError)
+  })
+
+  test('state counts the calls in flight at once', async () => {
+    sim.setFaults({ delayMs: 100 })
+    await Promise.all([1, 2, 3].map((i) => call(LIST, { body: [[`m-${i}`, 'track']] })))
+    assert.equal(sim.state().maxInFlight, 3)
+    assert.equal(sim.state().inFlight, 0)
   })
 
   test('GET /__smc/state lists rows, members and recent calls without the credentials', async () => {
@@ -301,8 +417,10 @@ describe('SMC simulator', () => {
     assert.deepEqual(Object.keys(state).sort(), [
       'calls',
       'faults',
+      'inFlight',
       'lists',
       'log',
+      'maxInFlight',
       'organization',
       'rateLimit',
     ])

@@ -4,7 +4,9 @@
 /** @typedef {import('./defaults.mjs').ListDefinition} ListDefinition */
 /** @typedef {{ record_index: number, field_name: string | null, message: string, validation_code: string }} InvalidRecord */
 /** @typedef {{ id: number, fields: Record<string, string>, writes: number }} StoredRecord */
-/** @typedef {{ deduplication?: string, dataImportOption?: string, createSegment?: string }} LoadOptions */
+/** @typedef {{ deduplication?: string, dataImportOption?: string, createSegment?: string, unlisted?: number }} LoadOptions
+ *  `unlisted`: that many valid rows (the first ones) are not stored, and counted as failed without
+ *  being listed, as an SMC answer whose counts exceed its list would have it. */
 
 /**
  * @param {ListDefinition} definition
@@ -74,14 +76,22 @@ export function createListStore(definition) {
    * @param {unknown[]} rows @param {string[]} keyFields @param {string[]} fields @param {LoadOptions} options
    */
   const upsert = (rows, keyFields, fields, options) => {
-    const { valid, invalid } = validate(rows, fields)
+    const { valid: checked, invalid } = validate(rows, fields)
+    const lost = Math.min(options.unlisted ?? 0, checked.length)
+    const valid = checked.slice(lost)
     /** @type {Map<string, Record<string, string>>} */
     const unique = new Map()
     for (const { values } of valid) {
       const key = keyOf(values, keyFields)
       if (!unique.has(key) || options.deduplication !== 'ImportFirstMatch') unique.set(key, values)
     }
-    const counts = { inserted: 0, updated: 0, notFound: 0, duplicate: valid.length - unique.size }
+    const counts = {
+      inserted: 0,
+      updated: 0,
+      notFound: 0,
+      duplicate: valid.length - unique.size,
+      unlisted: lost,
+    }
     /** @type {number[]} */
     const touched = []
     for (const values of unique.values()) {
@@ -111,6 +121,8 @@ export function createListStore(definition) {
     columns,
     /** @param {string} name */
     hasSegment: (name) => segments.has(name),
+    /** Whether any row breaks the columns named by `fields`. @param {unknown[]} rows @param {string[]} fields */
+    hasInvalid: (rows, fields) => validate(rows, fields).invalid.length > 0,
 
     /** `POST …/lists/{list}/data/load` @param {unknown[]} rows @param {string[]} keyFields @param {string[]} fields @param {LoadOptions} options */
     load(rows, keyFields, fields, options) {
@@ -224,15 +236,16 @@ const resultCode = (failed, total) =>
 
 /**
  * @param {number} total @param {InvalidRecord[]} invalid
- * @param {{ inserted: number, updated: number, notFound: number, duplicate: number }} counts
+ * @param {{ inserted: number, updated: number, notFound: number, duplicate: number, unlisted: number }} counts
  */
 function loadModel(total, invalid, counts) {
+  const failed = invalid.length + counts.unlisted
   return {
-    result_code: resultCode(invalid.length, total),
+    result_code: resultCode(failed, total),
     errors: null,
     number_of_inserted_records: counts.inserted,
     number_of_updated_records: counts.updated,
-    number_of_failed_records: invalid.length,
+    number_of_failed_records: failed,
     number_of_duplicate_records: counts.duplicate,
     number_of_records_not_found: counts.notFound,
     number_of_deleted_records: 0,

@@ -10,7 +10,8 @@
 // Control endpoints (JSON, no credentials, CORS open):
 //   GET  /__smc/state    → what it stored, its counters, faults and recent calls (see state())
 //   GET  /__smc/faults   → current faults
-//   POST /__smc/faults   ← partial faults, merged: { unavailable, rateLimited, delayMs, dropConnection }
+//   POST /__smc/faults   ← partial faults, merged (see Faults): { unavailable, rateLimited, delayMs,
+//                          dropConnection, resultCode, refuseWhole, maxCallRows, unlisted, echo, chaos }
 //   POST /__smc/reset    → forget rows, memberships, calls, faults and the rate window
 
 import { createServer } from 'node:http'
@@ -42,6 +43,36 @@ import {
  * @property {boolean} rateLimited every API call answers 429 as if the quota were spent
  * @property {number} delayMs every API call waits this long first
  * @property {boolean} dropConnection every API call has its connection dropped without an answer
+ * @property {string} resultCode every call answers HTTP 200 with this `result_code` (`Failed`,
+ *   `ValidationFailed`, `NotFound`, `ServiceUnavailable`, `InternalServerError`) and stores nothing
+ * @property {string} refuseWhole a call holding an invalid row is refused as a whole, lists no
+ *   record and stores nothing: `400` (HTTP 400 `ValidationFailed`), or HTTP 200 with this
+ *   `result_code` (`Failed`, `ValidationFailed`)
+ * @property {number} maxCallRows calls with more rows answer 413 and store nothing (0: no limit)
+ * @property {number} unlisted that many valid rows of each call are not stored: counted in
+ *   `number_of_failed_records`, yet not listed in `invalid_records`
+ * @property {string} echo every call is refused with 400, its message repeating the `X-ApiKey`
+ *   received (the key, the secret, and both) as written here: `raw`, `uri` (%-encoded), `base64`,
+ *   `base64url` or `hex`, each at the three byte alignments base64 has
+ * @property {Chaos | null} chaos faults drawn per call from a seeded generator
+ */
+
+/**
+ * @typedef {object} Chaos
+ * @property {number} seed seeds the generator: the same seed and calls draw the same faults
+ * @property {Partial<Record<ChaosKind, number>>} rates the probability of each kind per call
+ * @property {number} [slowMs] the delay of `slow` (default 50)
+ * @property {number} [maxCallRows] the row limit of `tooLarge` (default 10)
+ */
+
+/**
+ * @typedef {'slow' | 'dropBefore' | 'dropAfter' | 'unavailable' | 'rateLimited' | 'notFound'
+ *   | 'serviceUnavailable' | 'internalServerError' | 'refuseWhole' | 'tooLarge' | 'unlisted'} ChaosKind
+ * One fault a call may draw: `slow` waits `slowMs` and answers; `dropBefore` drops the connection
+ * before storing, `dropAfter` after; `unavailable` 503; `rateLimited` 429; `notFound` 404
+ * `NotFound`; `serviceUnavailable`, `internalServerError` HTTP 200 with that `result_code`, storing
+ * nothing; `refuseWhole`, `tooLarge`, `unlisted` as the faults of those names (one row or more
+ * unlisted, drawn).
  */
 
 /**
@@ -64,7 +95,28 @@ const FAULTS = Object.freeze({
   rateLimited: false,
   delayMs: 0,
   dropConnection: false,
+  resultCode: '',
+  refuseWhole: '',
+  maxCallRows: 0,
+  unlisted: 0,
+  echo: '',
+  chaos: /** @type {Chaos | null} */ (null),
 })
+const CHAOS_KINDS = [
+  'slow',
+  'dropBefore',
+  'dropAfter',
+  'unavailable',
+  'rateLimited',
+  'notFound',
+  'serviceUnavailable',
+  'internalServerError',
+  'refuseWhole',
+  'tooLarge',
+  'unlisted',
+]
+const WHOLE_REFUSALS = ['400', 'Failed', 'ValidationFailed']
+const ECHO_ENCODINGS = ['raw', 'uri', 'base64', 'base64url', 'hex']
 const SAMPLE_ROWS = 20
 const WINDOW_MS = 60_000
 const KNOWN_MODES = ['Sync', 'Stream']
@@ -99,6 +151,11 @@ export function createSmcSimulator(options = {}) {
   let calls
   let windowStart
   let windowCount
+  /** Calls being answered now, and the most there have been at once. */
+  let inFlight
+  let maxInFlight
+  /** Draws the chaos faults; seeded by `chaos.seed`. */
+  let random = seededRandom(0)
 
   const reset = () => {
     lists = new Map(
@@ -109,8 +166,21 @@ export function createSmcSimulator(options = {}) {
     calls = 0
     windowStart = now()
     windowCount = 0
+    inFlight = 0
+    maxInFlight = 0
   }
   reset()
+
+  /** The chaos fault this call draws, if any. @returns {ChaosKind | undefined} */
+  const drawChaos = () => {
+    if (!faults.chaos) return undefined
+    let draw = random()
+    for (const kind of CHAOS_KINDS) {
+      draw -= faults.chaos.rates[kind] ?? 0
+      if (draw < 0) return /** @type {ChaosKind} */ (kind)
+    }
+    return undefined
+  }
 
   const rateWindow = () => {
     if (now() - windowStart >= WINDOW_MS) {
@@ -127,6 +197,8 @@ export function createSmcSimulator(options = {}) {
   const state = () => ({
     organization,
     calls,
+    inFlight,
+    maxInFlight,
     faults: { ...faults },
     rateLimit: rateWindow(),
     lists: Object.fromEntries([...lists].map(([name, list]) => [name, list.snapshot()])),
@@ -142,8 +214,14 @@ export function createSmcSimulator(options = {}) {
         throw new TypeError(
           `fault ${key} must be a ${typeof FAULTS[key]}; got ${JSON.stringify(value)}`,
         )
+      if (key === 'chaos' && value !== null) checkChaos(value)
+      if (key === 'refuseWhole' && value && !WHOLE_REFUSALS.includes(value))
+        throw new TypeError(`fault refuseWhole must be one of ${WHOLE_REFUSALS}; got ${value}`)
+      if (key === 'echo' && value && !ECHO_ENCODINGS.includes(value))
+        throw new TypeError(`fault echo must be one of ${ECHO_ENCODINGS}; got ${value}`)
       // @ts-expect-error key and value types match, checked above
       faults[key] = value
+      if (key === 'chaos' && value) random = seededRandom(value.seed)
     }
     return { ...faults }
   }
@@ -225,39 +303,60 @@ export function createSmcSimulator(options = {}) {
       return response
     }
 
-    if (faults.delayMs > 0) await sleep(faults.delayMs, request.signal)
-    if (faults.dropConnection) {
-      await finish(undefined)
-      throw new SimulatedDropError('connection dropped (fault injected)')
+    inFlight++
+    maxInFlight = Math.max(maxInFlight, inFlight)
+    try {
+      const fault = drawChaos()
+      const delay = faults.delayMs + (fault === 'slow' ? (faults.chaos?.slowMs ?? 50) : 0)
+      if (delay > 0) await sleep(delay, request.signal)
+      if (faults.dropConnection || fault === 'dropBefore') {
+        await finish(undefined)
+        throw new SimulatedDropError('connection dropped (fault injected)')
+      }
+      const response = await answer(
+        request.method,
+        path,
+        url.searchParams,
+        request.headers.get('content-type'),
+        body,
+        record,
+        fault,
+        given ?? '',
+      )
+      if (fault === 'dropAfter') {
+        // The rows are stored; only the answer is lost.
+        await finish(undefined)
+        throw new SimulatedDropError('connection dropped after storing (fault injected)')
+      }
+      return /** @type {Response} */ (await finish(response))
+    } finally {
+      inFlight--
     }
-    const response = await answer(
-      request.method,
-      path,
-      url.searchParams,
-      request.headers.get('content-type'),
-      body,
-      record,
-    )
-    return /** @type {Response} */ (await finish(response))
   }
 
   /**
    * @param {string} method @param {string} path @param {URLSearchParams} params
    * @param {string | null} contentType @param {string} body @param {CallRecord} record
+   * @param {ChaosKind | undefined} fault @param {string} given the `X-ApiKey` received
    */
-  const answer = async (method, path, params, contentType, body, record) => {
-    if (faults.unavailable) return text(503, 'The service is unavailable.')
+  const answer = async (method, path, params, contentType, body, record, fault, given) => {
+    if (faults.unavailable || fault === 'unavailable')
+      return text(503, 'The service is unavailable.', { 'Retry-After': '1' })
     if (record.auth !== 'valid') return text(401, 'Authorization has been denied for this request.')
     const window = rateWindow()
-    if (faults.rateLimited || window.remaining === 0) {
+    if (faults.rateLimited || window.remaining === 0 || fault === 'rateLimited') {
       return text(
         429,
         `API calls quota exceeded! The maximum allowed is ${rateLimitPerMinute} per minute`,
-        rateHeaders({ ...window, remaining: 0 }),
+        rateHeaders({ ...window, remaining: 0, ...(fault ? { resetSeconds: 1 } : {}) }),
       )
     }
     windowCount++
     const headers = rateHeaders(rateWindow())
+    if (faults.echo) {
+      const message = `Unknown credentials: ${echoes(given, faults.echo).join(' ')}`
+      return failed(400, 'ValidationFailed', 'ERR_CREDENTIALS', message, headers)
+    }
 
     const route = ROUTES.find((r) => r.pattern.test(path))
     if (!route)
@@ -283,7 +382,7 @@ export function createSmcSimulator(options = {}) {
       )
     }
     const list = lists.get(listName)
-    if (!list)
+    if (!list || fault === 'notFound')
       return failed(
         404,
         'NotFound',
@@ -333,11 +432,38 @@ export function createSmcSimulator(options = {}) {
     if (typeof query === 'string')
       return failed(400, 'ValidationFailed', 'ERR_VALIDATION', query, headers)
     const data = query.headerRow ? rows.slice(1) : rows
+
+    // Injected refusals and failures: nothing is stored.
+    const code =
+      faults.resultCode ||
+      { serviceUnavailable: 'ServiceUnavailable', internalServerError: 'InternalServerError' }[
+        fault ?? ''
+      ]
+    if (code) return json(200, (record.resultCode = code) && storedNothing(code, data), headers)
+    const maxCallRows =
+      faults.maxCallRows || (fault === 'tooLarge' ? (faults.chaos?.maxCallRows ?? 10) : 0)
+    if (maxCallRows && data.length > maxCallRows) {
+      const message = `The request holds ${data.length} records; at most ${maxCallRows} are accepted`
+      return failed(413, 'Failed', 'ERR_REQUEST_TOO_LARGE', message, headers)
+    }
+    const refuseWhole =
+      faults.refuseWhole ||
+      (fault === 'refuseWhole' ? WHOLE_REFUSALS[Math.floor(random() * WHOLE_REFUSALS.length)] : '')
+    if (refuseWhole && list.hasInvalid(data, query.fields)) {
+      const message = 'The request holds an invalid record'
+      if (refuseWhole === '400')
+        return failed(400, 'ValidationFailed', 'ERR_VALIDATION', message, headers)
+      record.resultCode = refuseWhole
+      return json(200, storedNothing(refuseWhole, data), headers)
+    }
+    const unlisted =
+      faults.unlisted || (fault === 'unlisted' ? 1 + Math.floor(random() * data.length) : 0)
+    const options = { ...query.options, unlisted }
     const model =
       route.kind === 'load'
-        ? list.load(data, query.keyFields, query.fields, query.options)
+        ? list.load(data, query.keyFields, query.fields, options)
         : route.kind === 'segmentAdd'
-          ? list.addToSegment(segment, data, query.keyFields, query.fields, query.options)
+          ? list.addToSegment(segment, data, query.keyFields, query.fields, options)
           : list.removeFromSegment(segment, data, query.keyFields, query.fields)
     record.resultCode = model.result_code
     return json(200, model, headers)
@@ -440,6 +566,65 @@ function readQuery(params, columns, rows) {
   if (dataImportOption) options.dataImportOption = dataImportOption
   if (createSegment) options.createSegment = createSegment
   return { keyFields, fields, headerRow, options }
+}
+
+/**
+ * A call that stored nothing, answered with `resultCode`: every row counted as failed, none listed.
+ * @param {string} resultCode @param {unknown[]} rows
+ */
+const storedNothing = (resultCode, rows) => ({
+  result_code: resultCode,
+  errors: null,
+  number_of_inserted_records: 0,
+  number_of_updated_records: 0,
+  number_of_failed_records: rows.length,
+  number_of_duplicate_records: 0,
+  number_of_records_not_found: 0,
+  number_of_deleted_records: 0,
+  invalid_records: [],
+})
+
+/** @param {unknown} chaos */
+function checkChaos(chaos) {
+  const { seed, rates } = /** @type {Partial<Chaos>} */ (chaos ?? {})
+  if (typeof seed !== 'number' || !rates || typeof rates !== 'object')
+    throw new TypeError(`fault chaos must be { seed, rates }; got ${JSON.stringify(chaos)}`)
+  for (const [kind, rate] of Object.entries(rates)) {
+    if (!CHAOS_KINDS.includes(kind) || typeof rate !== 'number' || rate < 0)
+      throw new TypeError(`chaos rate ${kind} must be a probability of ${CHAOS_KINDS}`)
+  }
+}
+
+/**
+ * A small seeded generator (mulberry32): the same seed draws the same numbers in [0, 1).
+ * @param {number} seed
+ */
+function seededRandom(seed) {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+  }
+}
+
+/**
+ * The `X-ApiKey` value `given` (key:secret), its key and its secret, each written in `encoding`;
+ * base64 forms at the three byte offsets a longer text could put them at.
+ * @param {string} given @param {string} encoding
+ */
+function echoes(given, encoding) {
+  const parts = [given, given.split(':')[0] ?? '', given.split(':').slice(1).join(':')]
+  if (encoding === 'raw') return parts
+  if (encoding === 'uri') return parts.map(encodeURIComponent)
+  if (encoding === 'hex') return parts.map((part) => Buffer.from(part).toString('hex'))
+  return parts.flatMap((part) =>
+    ['', 'x', 'xy'].map((lead) =>
+      Buffer.from(`${lead}${part}`).toString(/** @type {BufferEncoding} */ (encoding)),
+    ),
+  )
 }
 
 /** @param {string} segment */
