@@ -1,5 +1,6 @@
 import type { Analytics, Context, Plugin } from '@segment/analytics-next'
 import { smcTarget } from '../smc/targets.js'
+import { smcVerdict } from '../smc/smcVerdict.js'
 import { createTransport } from '../transport/createTransport.js'
 import type { DeliveryReport, Target, Transport, TransportStats } from '../transport/types.js'
 import { version } from '../version.js'
@@ -167,6 +168,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
       )
       transport = createTransport({
         ...s,
+        judge: smcVerdict,
         storageKey: s.persist
           ? `selligent:${s.organization}:${s.eventsDataListApiName}`
           : undefined,

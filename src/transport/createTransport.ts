@@ -121,7 +121,8 @@ const body = (entries: Entry[]): string => `[${entries.map((e) => e.json_)}]`
  * page with Web Locks.
  */
 export function createTransport(options: TransportOptions): Transport {
-  const { baseUrl, headers, batchSize, flushInterval, maxAttempts, onReport, debug } = options
+  const { baseUrl, headers, batchSize, flushInterval, maxAttempts, judge, onReport, debug } =
+    options
   const lanes = new Map<string, Lane>()
   const inflight = new Set<Sending>()
   const locks = navigator.locks as LockManager | undefined
@@ -352,49 +353,32 @@ export function createTransport(options: TransportOptions): Transport {
     // left: the browser fails the page's fetch while it still delivers the request itself, so a
     // network error says nothing, and the rows must not come back to be sent again by the next page.
     if (!inflight.delete(request) || (left && request.handedOver_ && !status)) return
-    // SMC's LoadDataResponseModel, or anything else: a proxy's page, SMC's plain-text 401.
-    let result: { result_code?: unknown; invalid_records?: unknown } = {}
-    try {
-      result = JSON.parse(answer) ?? {}
-    } catch {
-      // Not JSON: judged by its status alone.
-    }
-    const invalid: Record<number, unknown> = {}
-    // `[x].flat()` iterates x's items if it is an array, else x itself (skipped below).
-    for (const record of [result.invalid_records].flat() as ({
-      record_index?: unknown
-      validation_code?: unknown
-      message?: unknown
-    } | null)[]) {
-      if (typeof record?.record_index === 'number') {
-        invalid[record.record_index] = record.validation_code ?? record.message
-      }
-    }
-    if (
-      status > 199 &&
-      status < 300 &&
-      /^(Partially)?Succeeded$/.test(result.result_code as string)
-    ) {
-      lane.failures_ = 0
-      const accepted = entries.filter((_, i) => !(i in invalid))
-      stats.sent += accepted.length
-      onReport({ type: 'sent', ids: accepted.map((e) => e.id_) })
-      const refused = entries.filter((_, i) => i in invalid)
-      drop(lane, refused, 'invalid', `SMC refused: ${Object.values(invalid)}`, status)
-    } else if (!status || status === 408 || status === 429 || status > 499) {
+    // What the answer says of these rows is `judge`'s to say: the transport only moves them.
+    const {
+      retry_: retry,
+      refused_: refused,
+      reason_: reason = '',
+    } = judge(status, answer, entries.length)
+    // Rows refused for good are not sent again, whatever becomes of the others.
+    const invalid = entries.filter((_, i) => refused && i in refused)
+    const others = entries.filter((_, i) => !(refused && i in refused))
+    if (retry) {
+      drop(lane, invalid, 'invalid', reason, status)
       // A request that failed because the browser is offline costs no attempt: `online` resumes.
       const held = !status && offline()
       if (!held) lane.notBefore_ = Date.now() + retryDelay(++lane.failures_, hint)
-      const kept = entries.filter((e) => held || ++e.tries_ < maxAttempts)
+      const kept = others.filter((e) => held || ++e.tries_ < maxAttempts)
       stats.retried += kept.length
       requeue(lane, kept)
-      const spent = entries.filter((e) => !kept.includes(e))
+      const spent = others.filter((e) => !kept.includes(e))
       const why = `Gave up after ${maxAttempts} attempts${status ? '' : `: ${answer}`}`
       drop(lane, spent, 'attempts', why, status)
-    } else {
-      const why = `SMC refused: ${(result.result_code as string) || answer.slice(0, 200)}`
-      drop(lane, entries, 'rejected', why, status)
-    }
+    } else if (refused) {
+      lane.failures_ = 0
+      stats.sent += others.length
+      onReport({ type: 'sent', ids: others.map((e) => e.id_) })
+      drop(lane, invalid, 'invalid', reason, status)
+    } else drop(lane, entries, 'rejected', reason, status)
     // An answer changes storage only once the queue has drained: until then the next push or page
     // leave writes the queue anyway, and a write per answer would rewrite a long queue over and
     // over in a burst. A crash meanwhile costs rows sent again (upserts by EVENT_ID), never rows lost.

@@ -19,6 +19,24 @@ export interface Target {
 /** One row of a load body: every cell a string. */
 export type Row = readonly string[]
 
+/**
+ * What an answer means for the rows of its request, as the `judge` option says: the transport
+ * knows nothing of the server's answers and acts on this alone (docs/design.md#verdicts). One of
+ * four cases:
+ * - `retry_`: the answer says nothing of the rows (no answer, a timeout, a rate limit, a server
+ *   error): they are sent again later;
+ * - `refused_`: the rows were delivered, except those at these indices of the request, refused
+ *   for good (dropped as `invalid`) for `reason_`;
+ * - both: the rows at the indices of `refused_` are refused for good (dropped as `invalid`) for
+ *   `reason_`, and the server did not say the others were delivered: they are sent again later;
+ * - neither: the request was refused as a whole for `reason_`, its rows dropped as `rejected`.
+ */
+export interface Verdict {
+  readonly retry_?: boolean
+  readonly refused_?: Readonly<Record<number, unknown>>
+  readonly reason_?: string
+}
+
 /** What happened to rows, reported to the transport's owner. */
 export interface DeliveryReport {
   /** `sent`: accepted by the server. `dropped`: permanently failed, will not be retried. */
@@ -74,6 +92,8 @@ export interface TransportOptions {
    * memory only.
    */
   readonly storageKey: string | undefined
+  /** Judges the answer to a request of `rows` rows: its HTTP status (0: no answer) and body. */
+  readonly judge: (status: number, text: string, rows: number) => Verdict
   /** Called for every delivery outcome. */
   readonly onReport: (report: DeliveryReport) => void
   /** Logs each request and response to the console. */

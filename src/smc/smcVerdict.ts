@@ -1,0 +1,71 @@
+import type { Verdict } from '../transport/types.js'
+import { isRetryableStatus } from './isRetryableStatus.js'
+
+/** A {@link Verdict}, with what only the relay acts on. */
+export interface SmcVerdict extends Verdict {
+  /**
+   * SMC does not know the list or segment (HTTP 404 or `NotFound`): a configuration fault, so
+   * the rows are retried (`retry_`) while the relay's operator is told what is missing.
+   */
+  readonly notFound_?: boolean
+}
+
+/**
+ * What SMC's answer to a load or a delete says of the rows of its request, for the browser's
+ * direct mode and the relay alike (docs/design.md#verdicts). `status` is the HTTP status (0: no
+ * answer), `text` the body: a `LoadDataResponseModel` when SMC answered, anything else otherwise
+ * (a proxy's error page, SMC's plain-text 401). `rows`, when known, is how many rows the request
+ * held: a listed index past them lists no row.
+ *
+ * Never better than SMC's own word: a row counts as stored only when SMC answered 2xx with
+ * `Succeeded` or `PartiallySucceeded`, did not list it, and counted no more failures than it
+ * listed. So a retryable status, `ServiceUnavailable`, `InternalServerError`, a 404 or `NotFound`
+ * retries every row; listed rows are refused, and when SMC did not vouch for the others (another
+ * result code, or more failures counted than listed) those are retried; an answer that lists no
+ * row and stores none refuses the request as a whole.
+ */
+export function smcVerdict(status: number, text: string, rows?: number): SmcVerdict {
+  let result: {
+    result_code?: unknown
+    invalid_records?: unknown
+    number_of_failed_records?: unknown
+  } = {}
+  try {
+    result = JSON.parse(text) ?? {}
+  } catch {
+    // Not JSON: judged by its status alone.
+  }
+  const code = result.result_code as string
+  const notFound = status === 404 || code === 'NotFound'
+  if (
+    notFound ||
+    isRetryableStatus(status) ||
+    /^(ServiceUnavailable|InternalServerError)$/.test(code)
+  ) {
+    return { retry_: true, notFound_: notFound }
+  }
+  const refused: Record<number, unknown> = {}
+  let listed = 0
+  // `[x].flat()` iterates x's items if it is an array, else x itself (skipped below).
+  for (const record of [result.invalid_records].flat() as ({
+    record_index?: unknown
+    validation_code?: unknown
+    message?: unknown
+  } | null)[]) {
+    const index = record?.record_index as number
+    // A row index: a whole number from 0, below `rows` when that is known.
+    if (index >>> 0 === index && !(index >= (rows as number)) && !(index in refused)) {
+      refused[index] = record?.validation_code ?? record?.message
+      listed++
+    }
+  }
+  const stored = status > 199 && status < 300 && /^(Partially)?Succeeded$/.test(code)
+  if (stored || listed) {
+    return {
+      refused_: refused,
+      retry_: !stored || (result.number_of_failed_records as number) > listed,
+      reason_: `SMC refused: ${Object.values(refused)}`,
+    }
+  }
+  return { reason_: `SMC refused: ${code || text.slice(0, 200)}` }
+}
