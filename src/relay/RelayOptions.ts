@@ -1,3 +1,5 @@
+import type { RelayServerOptions } from './startRelayServer.js'
+
 /** One structured log line of the relay. Never carries the API key or secret. */
 export interface RelayLogEntry {
   /** `info`: a request was forwarded. `warn`: a request was refused or SMC failed. `error`: a bug or a misconfiguration. */
@@ -32,7 +34,11 @@ export interface RelayOptions {
   readonly columns?: EventColumns
   /** `SMC_USER_LISTS` (comma-separated): user lists whose static segments browsers may change. Default none: group calls are refused. */
   readonly userLists?: readonly string[]
-  /** `RELAY_ALLOWED_ORIGINS` (comma-separated): origins allowed to call cross-origin. Default none: same-origin or no `Origin` only. */
+  /**
+   * `RELAY_ALLOWED_ORIGINS` (comma-separated): origins allowed to call cross-origin, each exact
+   * (`https://shop.example`) or with one wildcard label (`https://*.shop.example`: any one label
+   * in its place, not the bare domain, not deeper ones). Default none: same-origin or no `Origin` only.
+   */
   readonly allowedOrigins?: readonly string[]
   /** `RELAY_BUDGET_PER_MINUTE`: SMC calls per minute this relay may make (SMC allows 2,500 per key). Default 2500. */
   readonly budgetPerMinute?: number
@@ -52,6 +58,24 @@ export interface RelayOptions {
   readonly clientAddressHeader?: string
   /** `RELAY_TIMEOUT_MS`: how long to wait for SMC before answering 503. Default 15,000 (SMC's own timeout). */
   readonly timeoutMs?: number
+  /**
+   * `RELAY_MAX_SMC_CALLS`: SMC calls in flight at once. A merged call beyond it waits for one to
+   * end, and is answered 503 with `Retry-After` if none does within `timeoutMs`. Default 32.
+   */
+  readonly maxSmcCalls?: number
+  /**
+   * `RELAY_MAX_BUFFERED_BYTES`: bytes of request bodies held in memory at once, from the first
+   * byte read until the request is answered. A request that would pass it is answered 503 with
+   * `Retry-After`. Default 16,777,216.
+   */
+  readonly maxBufferedBytes?: number
+  /** `RELAY_BODY_TIMEOUT_MS`: how long a request's body may take to arrive; then 408. Default 10,000. */
+  readonly bodyTimeoutMs?: number
+  /**
+   * `RELAY_LOG_INTERVAL_MS`: repeated log entries of one kind (refusals, aborts, a spent budget,
+   * a failing SMC) are written once per interval, then as one line with their count. Default 60,000.
+   */
+  readonly logIntervalMs?: number
   /** The `fetch` used to call SMC. Default: the global `fetch`. */
   readonly fetch?: typeof fetch
   /** Receives every log entry. Default: warnings and errors as JSON lines on the console. */
@@ -74,8 +98,8 @@ export interface ResolvedRelayOptions {
   readonly columns: readonly string[]
   /** See {@link RelayOptions.userLists}. */
   readonly userLists: ReadonlySet<string>
-  /** See {@link RelayOptions.allowedOrigins}. */
-  readonly allowedOrigins: ReadonlySet<string>
+  /** See {@link RelayOptions.allowedOrigins}: whether an `Origin` header's value is allowed. */
+  readonly allowsOrigin: (origin: string) => boolean
   /** See {@link RelayOptions.budgetPerMinute}. */
   readonly budgetPerMinute: number
   /** See {@link RelayOptions.coalesceWindowMs}. */
@@ -90,6 +114,14 @@ export interface ResolvedRelayOptions {
   readonly clientAddressHeader: string | undefined
   /** See {@link RelayOptions.timeoutMs}. */
   readonly timeoutMs: number
+  /** See {@link RelayOptions.maxSmcCalls}. */
+  readonly maxSmcCalls: number
+  /** See {@link RelayOptions.maxBufferedBytes}. */
+  readonly maxBufferedBytes: number
+  /** See {@link RelayOptions.bodyTimeoutMs}. */
+  readonly bodyTimeoutMs: number
+  /** See {@link RelayOptions.logIntervalMs}. */
+  readonly logIntervalMs: number
   /** See {@link RelayOptions.fetch}. */
   readonly fetch: typeof fetch
   /** See {@link RelayOptions.log}. */
@@ -113,7 +145,14 @@ export const ENV_NAMES = {
   rateLimitPerClient: 'RELAY_RATE_LIMIT_PER_CLIENT',
   clientAddressHeader: 'RELAY_CLIENT_ADDRESS_HEADER',
   timeoutMs: 'RELAY_TIMEOUT_MS',
-} as const satisfies Partial<Record<keyof RelayOptions, string>>
+  maxSmcCalls: 'RELAY_MAX_SMC_CALLS',
+  maxBufferedBytes: 'RELAY_MAX_BUFFERED_BYTES',
+  bodyTimeoutMs: 'RELAY_BODY_TIMEOUT_MS',
+  logIntervalMs: 'RELAY_LOG_INTERVAL_MS',
+  maxConnections: 'RELAY_MAX_CONNECTIONS',
+  headerTimeoutMs: 'RELAY_HEADER_TIMEOUT_MS',
+  drainTimeoutMs: 'RELAY_DRAIN_TIMEOUT_MS',
+} as const satisfies Partial<Record<keyof RelayServerOptions, string>>
 
 /** An option that can be set from the environment. */
 export type EnvOption = keyof typeof ENV_NAMES

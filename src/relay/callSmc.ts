@@ -1,9 +1,8 @@
-import { isRetryableStatus } from '../smc/isRetryableStatus.js'
 import { RelayError } from './RelayError.js'
 import type { ResolvedRelayOptions } from './RelayOptions.js'
 import type { RelayTarget } from './parseTarget.js'
 
-/** What SMC answered to a call, when it is not a reason to retry. */
+/** What SMC answered to a call; what it means for the rows is the verdict's to say. */
 export interface SmcAnswer {
   /** SMC's HTTP status. */
   readonly status: number
@@ -11,12 +10,26 @@ export interface SmcAnswer {
   readonly contentType: string
   /** SMC's body, as text. */
   readonly text: string
+  /** Seconds SMC asked callers to wait (`Retry-After`), if it did. */
+  readonly retryAfterS: number | undefined
 }
 
 /** Seconds a browser is told to wait after SMC failed or did not answer, when SMC gave no hint. */
 export const RETRY_AFTER_UNAVAILABLE_S = 5
 /** Seconds to wait after an SMC 429 without `X-RateLimit-Reset` or `Retry-After`: SMC counts per minute. */
 export const RETRY_AFTER_RATE_LIMITED_S = 60
+/**
+ * Seconds browsers wait while the relay's configuration is wrong (a refused key, an unknown list):
+ * only the operator can fix it, and retrying sooner would only spend the budget.
+ */
+export const RETRY_AFTER_MISCONFIGURED_S = 60
+
+/** Error codes of answers caused by the relay's configuration, not by SMC or the rows. */
+export const MISCONFIGURED = new Set([
+  'ERR_SMC_CREDENTIALS',
+  'ERR_SMC_REDIRECT',
+  'ERR_SMC_NOT_FOUND',
+])
 
 /** Thrown on `rateLimited` so the relay can stop spending its budget until SMC's window resets. */
 export class SmcRateLimitedError extends RelayError {
@@ -34,10 +47,11 @@ export class SmcRateLimitedError extends RelayError {
 }
 
 /**
- * Makes one SMC call with the relay's credentials and nothing of the client's. Answers that a
- * browser should retry become errors: timeouts, network failures, 408, 429 and 5xx as 503/429
- * with `Retry-After`; a refused key becomes 502, since the rows are fine and only the relay's
- * configuration needs fixing, so browsers keep them.
+ * Makes one SMC call with the relay's credentials and nothing of the client's. What only the
+ * relay can act on becomes an error here: no answer in time, or a network failure naming its
+ * cause, as 503 with `Retry-After`; SMC's 429 (so the budget pauses); a refused key or a
+ * redirect as 502, since the rows are fine and only the relay's configuration needs fixing, so
+ * browsers keep them. Every other answer is returned for the verdict to judge.
  */
 export async function callSmc(
   config: ResolvedRelayOptions,
@@ -45,27 +59,33 @@ export async function callSmc(
   body: string,
 ): Promise<SmcAnswer> {
   const controller = new AbortController()
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort()
-      reject(unavailable('ERR_SMC_TIMEOUT', `SMC did not answer within ${config.timeoutMs} ms`))
-    }, config.timeoutMs)
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, config.timeoutMs)
+  // A call ends when its fetch has given up (its socket closed), so that calls counted as in
+  // flight are the sockets SMC holds; a fetch that ignores the abort is abandoned shortly after.
+  let abandonTimer: ReturnType<typeof setTimeout> | undefined
+  const abandoned = new Promise<never>((_, reject) => {
+    abandonTimer = setTimeout(reject, config.timeoutMs + ABANDON_AFTER_ABORT_MS)
   })
   try {
-    // Racing the timeout also covers an injected fetch that ignores the abort signal.
-    return await Promise.race([
-      send(config, target, body, controller.signal).catch((error: unknown) => {
-        throw error instanceof RelayError
-          ? error
-          : unavailable('ERR_SMC_UNREACHABLE', 'SMC could not be reached')
-      }),
-      timeout,
-    ])
+    return await Promise.race([send(config, target, body, controller.signal), abandoned])
+  } catch (error) {
+    if (timedOut) {
+      throw unavailable('ERR_SMC_TIMEOUT', `SMC did not answer within ${config.timeoutMs} ms`)
+    }
+    if (error instanceof RelayError) throw error
+    throw unavailable('ERR_SMC_UNREACHABLE', `SMC could not be reached: ${networkCause(error)}`)
   } finally {
     clearTimeout(timer)
+    clearTimeout(abandonTimer)
   }
 }
+
+/** How long an aborted fetch may take to give up before the relay stops waiting for it. */
+const ABANDON_AFTER_ABORT_MS = 1000
 
 async function send(
   config: ResolvedRelayOptions,
@@ -93,36 +113,76 @@ async function send(
         RETRY_AFTER_RATE_LIMITED_S,
     )
   }
-  if (isRetryableStatus(status)) {
-    const hint = seconds(response.headers.get('retry-after')) ?? RETRY_AFTER_UNAVAILABLE_S
-    throw unavailable('ERR_SMC_UNAVAILABLE', `SMC answered ${status}; retry later`, hint)
-  }
   if (status === 401 || status === 403) {
-    throw new RelayError(
-      502,
+    throw misconfigured(
       'ERR_SMC_CREDENTIALS',
-      "SMC refused the relay's credentials; the relay's operator must fix its API key",
-      {
-        headers: { 'Retry-After': String(RETRY_AFTER_RATE_LIMITED_S) },
-      },
+      `SMC refused the relay's credentials (${status}); the relay's operator must fix its API key`,
     )
   }
   if (status < 200 || (status >= 300 && status < 400)) {
-    throw new RelayError(
-      502,
+    throw misconfigured(
       'ERR_SMC_REDIRECT',
       `SMC answered a redirect (${status}); check the relay's SMC admin URL`,
     )
   }
-  return { status, contentType: response.headers.get('content-type') ?? 'text/plain', text }
+  return {
+    status,
+    contentType: response.headers.get('content-type') ?? 'text/plain',
+    text,
+    retryAfterS: seconds(response.headers.get('retry-after')),
+  }
 }
 
-const unavailable = (
+/** A retryable answer: 503 with `Retry-After`. */
+export const unavailable = (
   code: string,
   message: string,
   retryAfterS = RETRY_AFTER_UNAVAILABLE_S,
 ): RelayError =>
   new RelayError(503, code, message, { headers: { 'Retry-After': String(retryAfterS) } })
+
+/** The relay's configuration is wrong: 502, and browsers keep their rows until it is fixed. */
+export const misconfigured = (code: string, message: string): RelayError =>
+  new RelayError(502, code, message, {
+    headers: { 'Retry-After': String(RETRY_AFTER_MISCONFIGURED_S) },
+  })
+
+/** Names of the system error codes a failed connection to SMC carries, by what went wrong. */
+const NETWORK_CAUSES: readonly [RegExp, string][] = [
+  [/^ECONNREFUSED$/, 'connection refused'],
+  [/^(ENOTFOUND|EAI_AGAIN|EAI_NONAME|EAI_FAIL)$/, 'DNS lookup failed'],
+  [/^(ERR_SSL_|ERR_TLS_|CERT_|EPROTO$|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_)/, 'TLS failed'],
+  [/^(ECONNRESET|EPIPE|UND_ERR_SOCKET)$/, 'connection closed by SMC'],
+  [/^(ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT)$/, 'timeout'],
+  [/^(ENETUNREACH|EHOSTUNREACH|ENETDOWN|EHOSTDOWN)$/, 'network unreachable'],
+]
+
+/**
+ * What made a fetch fail, from the error's cause chain (undici puts the system error in
+ * `cause`, sometimes one level deeper): e.g. `connection refused (ECONNREFUSED)`. Runtimes that
+ * give no code get the cause's message.
+ */
+export function networkCause(error: unknown): string {
+  let message = ''
+  for (let cause = error, depth = 0; cause && depth < 4; depth++) {
+    const {
+      code,
+      message: text,
+      cause: next,
+    } = cause as {
+      code?: unknown
+      message?: unknown
+      cause?: unknown
+    }
+    if (typeof code === 'string') {
+      const kind = NETWORK_CAUSES.find(([pattern]) => pattern.test(code))?.[1] ?? 'network error'
+      return `${kind} (${code})`
+    }
+    if (typeof text === 'string' && text) message = text
+    cause = next
+  }
+  return message || 'network error'
+}
 
 /** A whole number of seconds from `X-RateLimit-Reset` or `Retry-After` (the delta form). */
 function seconds(header: string | null): number | undefined {

@@ -1,13 +1,15 @@
 import { version } from '../version.js'
+import { createRedactor } from './createRedactor.js'
 import { RelayConfigError } from './RelayConfigError.js'
 import { RELAY_DEFAULTS } from './relayDefaults.js'
 import { ENV_NAMES, type RelayLogEntry } from './RelayOptions.js'
 import { relayOptionsFromEnv } from './relayOptionsFromEnv.js'
-import { resolveRelayOptions } from './resolveRelayOptions.js'
-import { startRelayServer } from './startRelayServer.js'
+import { resolveServerOptions, type ResolvedServerOptions } from './resolveRelayOptions.js'
+import { serveRelay } from './startRelayServer.js'
 
 // `selligent-relay`: starts the relay from environment variables (docs/design.md#relay). Exit codes:
-// 2 for a configuration problem, 1 when the server cannot listen.
+// 2 for a configuration problem, 1 when the server cannot listen. SIGTERM and SIGINT drain it
+// (RELAY_DRAIN_TIMEOUT_MS), then it exits with 0.
 
 const logLine = (entry: RelayLogEntry): void => {
   const line = JSON.stringify({ time: new Date().toISOString(), ...entry })
@@ -15,13 +17,24 @@ const logLine = (entry: RelayLogEntry): void => {
   else console.error(line)
 }
 
-/** Every problem of the environment: unparseable variables and invalid options together. */
-function configurationProblems(env: ReturnType<typeof relayOptionsFromEnv>): string[] {
+/** The resolved options, or every problem of the environment: unparseable variables and invalid options together. */
+function configuration(
+  env: ReturnType<typeof relayOptionsFromEnv>,
+): ResolvedServerOptions | string[] {
+  // A credential put in the wrong variable must not be printed with that variable's problem.
+  const { apiKey = '', apiSecret = '' } = env.options
+  const redact = createRedactor([`${apiKey}:${apiSecret}`, apiSecret, apiKey])
+  const parseProblems = env.problems.map((problem) => redact.text(problem))
   try {
-    resolveRelayOptions(env.options)
-    return [...env.problems]
+    const resolved = resolveServerOptions({
+      ...env.options,
+      port: env.port,
+      host: env.host,
+      log: logLine,
+    })
+    return parseProblems.length ? parseProblems : resolved
   } catch (error) {
-    if (error instanceof RelayConfigError) return [...env.problems, ...error.problems]
+    if (error instanceof RelayConfigError) return [...parseProblems, ...error.problems]
     throw error
   }
 }
@@ -52,19 +65,14 @@ async function main(): Promise<void> {
   if (flag === '--help' || flag === '-h') return void console.log(usage())
   if (flag === '--version' || flag === '-v') return void console.log(version)
   const env = relayOptionsFromEnv(process.env)
-  const problems = configurationProblems(env)
-  if (problems.length) {
-    console.error(`selligent-relay: invalid configuration\n- ${problems.join('\n- ')}`)
+  const resolved = configuration(env)
+  if (Array.isArray(resolved)) {
+    console.error(`selligent-relay: invalid configuration\n- ${resolved.join('\n- ')}`)
     process.exit(2)
   }
   try {
-    const relay = await startRelayServer({
-      ...env.options,
-      port: env.port,
-      host: env.host,
-      log: logLine,
-    })
-    const { smcApiUrl, organization, eventsList } = resolveRelayOptions(env.options)
+    const relay = await serveRelay(resolved)
+    const { smcApiUrl, organization, eventsList } = resolved.relay
     console.log(
       `selligent-relay listening on ${relay.url} → ${smcApiUrl} (organization ${organization}, events list ${eventsList})`,
     )

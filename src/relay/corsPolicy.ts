@@ -13,13 +13,13 @@ const PREFLIGHT_MAX_AGE_S = '600'
 
 /**
  * Decides on the `Origin` of a request: no origin (server-to-server, beacons of some browsers) and
- * the relay's own host pass; other origins must be on the allowlist. Comparing hosts, not schemes,
- * keeps same-origin calls working behind a TLS-terminating proxy.
+ * the relay's own host pass; other origins must be allowed by `allowsOrigin`. Comparing hosts, not
+ * schemes, keeps same-origin calls working behind a TLS-terminating proxy.
  */
 export function corsPolicy(
   request: Request,
   url: URL,
-  allowedOrigins: ReadonlySet<string>,
+  allowsOrigin: (origin: string) => boolean,
 ): CorsDecision {
   const origin = request.headers.get('origin')
   if (origin === null) return { headers: {} }
@@ -30,7 +30,7 @@ export function corsPolicy(
     host = undefined // `null` and other opaque origins
   }
   if (host === url.host) return { headers: {} }
-  if (allowedOrigins.has(origin)) {
+  if (allowsOrigin(origin)) {
     return {
       headers: {
         'Access-Control-Allow-Origin': origin,

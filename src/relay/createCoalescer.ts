@@ -10,6 +10,8 @@ export interface Answer {
   readonly contentType: string
   /** The body. */
   readonly body: string
+  /** Further headers, e.g. `Retry-After`. */
+  readonly headers?: Readonly<Record<string, string>>
 }
 
 /** Sends a merged call; resolves to one answer per slice, or rejects with one error for all. */

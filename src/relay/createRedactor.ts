@@ -1,4 +1,5 @@
 const MIN_SCANNED_LENGTH = 6
+const REDACTED = '[redacted]'
 
 /** Removes secrets from values that leave the relay. */
 export interface Redactor {
@@ -10,16 +11,22 @@ export interface Redactor {
 
 /**
  * Applied to everything that leaves the relay and did not originate in it (SMC's bodies, log
- * details), should SMC or a runtime ever echo the header it received.
+ * details, configuration problems), should SMC, a runtime or an operator's typo echo a
+ * credential. Each secret is cut out as written, %-encoded, in hex, and in base64 (standard and
+ * URL-safe) at each of the three byte offsets a longer encoded text can put it at.
  */
 export function createRedactor(secrets: readonly string[]): Redactor {
-  // Longest first, so that `key:secret` is replaced whole before its parts. Real SMC keys are long
-  // random strings; a secret of a few characters would match ordinary words, so it is not scanned.
-  const ordered = secrets
-    .filter((s) => s.length >= MIN_SCANNED_LENGTH)
+  // Real SMC keys are long random strings; a secret of a few characters would match ordinary
+  // words, so it is not scanned. Longest first, so that `key:secret` is cut whole before its parts.
+  const forms = [
+    ...new Set(secrets.filter((s) => s.length >= MIN_SCANNED_LENGTH).flatMap(encodedForms)),
+  ]
+    .filter((form) => form.length >= MIN_SCANNED_LENGTH)
     .sort((a, b) => b.length - a.length)
-  const scrub = (s: string): string =>
-    ordered.reduce((out, secret) => out.split(secret).join('[redacted]'), s)
+  const pattern = forms.length
+    ? new RegExp(forms.map((form) => form.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'), 'g')
+    : undefined
+  const scrub = (s: string): string => (pattern ? s.replace(pattern, REDACTED) : s)
   const value = <T>(input: T): T => {
     if (typeof input === 'string') return scrub(input) as T
     if (Array.isArray(input)) return input.map(value) as T
@@ -31,7 +38,7 @@ export function createRedactor(secrets: readonly string[]): Redactor {
   return {
     value,
     text(text) {
-      if (!ordered.some((secret) => text.includes(secret))) return text
+      if (!pattern || scrub(text) === text) return text
       try {
         return JSON.stringify(value(JSON.parse(text) as unknown))
       } catch {
@@ -39,4 +46,36 @@ export function createRedactor(secrets: readonly string[]): Redactor {
       }
     },
   }
+}
+
+/**
+ * The texts `secret` can appear as: itself, %-encoded, hex (both cases), and base64 in both
+ * alphabets. Base64 turns 3 bytes into 4 characters, so where the secret starts in a longer
+ * encoded text (offset 0, 1 or 2 in its group of 3) changes all of its characters; for each
+ * offset, only the characters made of the secret's bits alone are kept: they appear in any
+ * encoding of any text that holds the secret at that offset.
+ */
+function encodedForms(secret: string): string[] {
+  const bytes = new TextEncoder().encode(secret)
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')
+  const forms = [secret, encodeURIComponent(secret), hex, hex.toUpperCase()]
+  for (const offset of [0, 1, 2]) {
+    const padded = new Uint8Array(offset + bytes.length)
+    padded.set(bytes, offset)
+    const encoded = base64(padded)
+    // Character k holds bits [6k, 6k + 6); the secret's bits are [8 * offset, 8 * (offset + n)).
+    const core = encoded.slice(
+      Math.ceil((8 * offset) / 6),
+      Math.floor((8 * (offset + bytes.length)) / 6),
+    )
+    forms.push(core, core.replace(/\+/g, '-').replace(/\//g, '_'))
+  }
+  return forms
+}
+
+/** Standard base64 of bytes, with the runtime-neutral `btoa`. */
+function base64(bytes: Uint8Array): string {
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary)
 }

@@ -1,14 +1,23 @@
-import { callSmc, SmcRateLimitedError } from './callSmc.js'
+import { smcVerdict } from '../smc/smcVerdict.js'
+import { aggregateLog } from './aggregateLog.js'
+import {
+  callSmc,
+  MISCONFIGURED,
+  misconfigured,
+  SmcRateLimitedError,
+  unavailable,
+} from './callSmc.js'
 import { createClientLimiter } from './createClientLimiter.js'
 import { createCoalescer, type Answer, type SendMerged } from './createCoalescer.js'
 import { createRedactor } from './createRedactor.js'
+import { createSlots } from './createSlots.js'
 import { corsPolicy, preflightResponse, type CorsDecision } from './corsPolicy.js'
-import { parseTarget } from './parseTarget.js'
-import { readRows } from './readRows.js'
+import { parseTarget, type RelayTarget } from './parseTarget.js'
+import { CLIENT_ABORTED, createBodyMemory, readRows } from './readRows.js'
 import { jsonResponse, RelayError } from './RelayError.js'
-import type { RelayLogEntry, RelayOptions } from './RelayOptions.js'
+import type { RelayLogEntry, RelayOptions, ResolvedRelayOptions } from './RelayOptions.js'
 import { resolveRelayOptions } from './resolveRelayOptions.js'
-import { splitResult } from './splitResult.js'
+import { splitResult, type Slice } from './splitResult.js'
 import { TokenBucket } from './TokenBucket.js'
 
 /** What a runtime adapter knows about a request beyond the `Request` itself. */
@@ -28,68 +37,159 @@ const MAX_LOGGED_PATH = 200
 /**
  * Creates the relay (docs/design.md#relay): a fetch handler that accepts only the plugin's
  * requests (docs/design.md#targets), merges those for the same target into one SMC call made with
- * its own credentials, and answers each caller with its own SMC result. Throws {@link RelayConfigError} naming every bad option.
+ * its own credentials, and answers each caller with its own SMC result, never better than SMC's
+ * verdict (docs/design.md#verdicts). Throws {@link RelayConfigError} naming every bad option.
  */
 export function createRelay(options: RelayOptions): Relay {
-  const config = resolveRelayOptions(options)
+  return relayOf(resolveRelayOptions(options))
+}
+
+/** The relay for options already resolved, so that startRelayServer resolves them only once. */
+export function relayOf(config: ResolvedRelayOptions): Relay {
   const redact = createRedactor(config.secrets)
-  const log = (entry: RelayLogEntry): void => config.log(redact.value(entry))
+  const write = aggregateLog(config.log, config.logIntervalMs)
+  const log = (entry: RelayLogEntry): void => write(redact.value(entry))
   const budget = new TokenBucket(config.budgetPerMinute)
   const clients = createClientLimiter(config.rateLimitPerClient)
+  const slots = createSlots(config.maxSmcCalls)
+  const memory = createBodyMemory(config.maxBufferedBytes)
 
-  const sendMerged: SendMerged = async (target, rows, slices) => {
-    if (!budget.take()) {
-      const retryAfterS = Math.max(1, Math.ceil(budget.msUntilNext() / 1000))
-      log({
-        level: 'warn',
-        event: 'budget_exhausted',
-        message: 'SMC call budget spent; callers told to retry',
-        target: target.key,
-        retryAfterS,
-      })
-      throw new RelayError(
-        429,
-        'ERR_BUDGET_EXHAUSTED',
-        `The relay's SMC budget of ${config.budgetPerMinute} calls a minute is spent; retry later`,
-        {
-          headers: { 'Retry-After': String(retryAfterS) },
-        },
-      )
-    }
+  /** One SMC call, once a slot is free and the budget allows; what only the relay acts on is thrown. */
+  const call = async (
+    target: RelayTarget,
+    rows: readonly (readonly string[])[],
+    callers: number,
+  ) => {
     const started = Date.now()
-    const detail = { target: target.key, rows: rows.length, callers: slices.length }
-    const smc = await callSmc(config, target, JSON.stringify(rows)).catch((error: RelayError) => {
+    const detail = { target: target.key, rows: rows.length, callers }
+    try {
+      if (!(await slots.acquire(config.timeoutMs))) {
+        throw unavailable(
+          'ERR_RELAY_BUSY',
+          `${config.maxSmcCalls} SMC calls were in flight for ${config.timeoutMs} ms; retry later`,
+        )
+      }
+      try {
+        if (!budget.take()) {
+          const retryAfterS = Math.max(1, Math.ceil(budget.msUntilNext() / 1000))
+          throw new RelayError(
+            429,
+            'ERR_BUDGET_EXHAUSTED',
+            `The relay's SMC budget of ${config.budgetPerMinute} calls a minute is spent; retry later`,
+            { headers: { 'Retry-After': String(retryAfterS) } },
+          )
+        }
+        return { smc: await callSmc(config, target, JSON.stringify(rows)), started, detail }
+      } finally {
+        slots.release()
+      }
+    } catch (error) {
       if (error instanceof SmcRateLimitedError) budget.pause(error.retryAfterS * 1000)
-      log({
-        level: 'warn',
-        event: 'smc_failed',
-        message: error.message,
-        code: error.code,
-        status: error.status,
-        ms: Date.now() - started,
-        ...detail,
-      })
+      if (error instanceof RelayError) log(failure(error, { ms: Date.now() - started, ...detail }))
       throw error
-    })
+    }
+  }
+
+  /**
+   * Makes the SMC call of `rows` (the callers' `slices` of them) and answers each caller from
+   * SMC's verdict (docs/design.md#verdicts): retryable for all; refused as a whole, each caller's
+   * rows re-sent alone so that only a caller SMC refuses alone is refused; or row by row, each
+   * caller with its own counts and invalid rows, retryably when SMC did not vouch for its others.
+   */
+  const forward = async (
+    target: RelayTarget,
+    rows: readonly (readonly string[])[],
+    slices: readonly Slice[],
+  ): Promise<Answer[]> => {
+    let made: Awaited<ReturnType<typeof call>>
+    try {
+      made = await call(target, rows, slices.length)
+    } catch (error) {
+      if (!(error instanceof RelayError)) throw error
+      return slices.map(() => errorAnswer(error))
+    }
+    const { smc, started, detail } = made
+    const text = redact.text(smc.text)
+    const verdict = smcVerdict(smc.status, text, rows.length)
+    const { refused_: listed, retry_: retry } = verdict
+    const resultCode = resultCodeOf(text)
+    // What SMC said, for messages: `400 ValidationFailed`, `404`.
+    const said = `${smc.status}${resultCode ? ` ${resultCode}` : ''}`
     log({
       level: 'info',
       event: 'forwarded',
       message: 'SMC call made',
       status: smc.status,
+      resultCode,
       ms: Date.now() - started,
       ...detail,
     })
-    const text = redact.text(smc.text)
-    const split = smc.status < 300 ? splitResult(parse(text), slices) : undefined
-    if (split)
-      return split.map((model) => ({
+
+    if (retry && !listed) {
+      const error = verdict.notFound_
+        ? misconfigured(
+            'ERR_SMC_NOT_FOUND',
+            `SMC does not know the ${target.names} (${said}); the relay's operator must create it in SMC or fix the relay's configuration`,
+          )
+        : unavailable('ERR_SMC_UNAVAILABLE', `SMC answered ${said}; retry later`, smc.retryAfterS)
+      log(failure(error, detail))
+      return slices.map(() => errorAnswer(error))
+    }
+
+    if (!listed) {
+      if (slices.length > 1) {
+        log({
+          level: 'warn',
+          event: 'isolated',
+          message: `SMC refused a merged call as a whole (${said}); each caller's rows are sent alone`,
+          ...detail,
+        })
+        const alone = slices.map((slice) =>
+          forward(target, rows.slice(slice.offset, slice.offset + slice.count), [
+            { offset: 0, count: slice.count },
+          ]),
+        )
+        return (await Promise.all(alone)).flat()
+      }
+      log({
+        level: 'warn',
+        event: 'smc_refused',
+        message: `SMC refused a request's rows as a whole (${said}); its caller drops them`,
         status: smc.status,
-        contentType: 'application/json; charset=utf-8',
-        body: JSON.stringify(model),
-      }))
-    // Not a per-row result (e.g. SMC's 404 for a missing segment): every caller gets SMC's answer.
-    return slices.map(() => ({ status: smc.status, contentType: smc.contentType, body: text }))
+        ...detail,
+      })
+      return [{ status: smc.status, contentType: smc.contentType, body: text }]
+    }
+
+    const models = splitResult(parse(text), slices, listed)
+    const unconfirmed = unavailable(
+      'ERR_SMC_UNCONFIRMED',
+      'SMC did not confirm that every row of this request was stored; send them again',
+      smc.retryAfterS,
+    )
+    let resent = 0
+    const answers = slices.map((slice, i): Answer => {
+      const model = models?.[i]
+      const refusedRows = Object.keys(listed).filter(
+        (index) => +index >= slice.offset && +index < slice.offset + slice.count,
+      ).length
+      // Only rows SMC listed or vouched for are answered; for any other, the caller sends again.
+      if (model && !(retry && refusedRows < slice.count)) {
+        return { status: smc.status, contentType: JSON_TYPE, body: JSON.stringify(model) }
+      }
+      resent++
+      return errorAnswer(unconfirmed)
+    })
+    if (resent) {
+      log({
+        ...failure(unconfirmed, detail),
+        message: `SMC did not vouch for every row it did not list (${said}); ${resent} caller(s) told to send again`,
+      })
+    }
+    return answers
   }
+
+  const sendMerged: SendMerged = (target, rows, slices) => forward(target, rows, slices)
 
   const coalescer = createCoalescer(
     config.coalesceWindowMs,
@@ -97,13 +197,22 @@ export function createRelay(options: RelayOptions): Relay {
     config.maxBytes,
     sendMerged,
   )
+  const limits = {
+    maxRows: config.maxRows,
+    maxBytes: config.maxBytes,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    memory,
+  }
 
   return async function relay(request, client = {}) {
     const url = new URL(request.url)
     let cors: CorsDecision = { headers: {} }
+    let held = 0
     try {
-      cors = corsPolicy(request, url, config.allowedOrigins)
-      if (request.method === 'OPTIONS') return preflightResponse(request, cors)
+      cors = corsPolicy(request, url, config.allowsOrigin)
+      // Health checks come from load balancers, whatever the site's traffic: never limited.
+      if (request.method === 'GET' && url.pathname === '/status')
+        return jsonResponse(200, { status: 'ok' }, cors.headers)
       const waitMs = clients.hit(clientAddress(request, client) ?? 'unknown')
       if (waitMs > 0) {
         throw new RelayError(
@@ -115,10 +224,11 @@ export function createRelay(options: RelayOptions): Relay {
           },
         )
       }
-      if (request.method === 'GET' && url.pathname === '/status')
-        return jsonResponse(200, { status: 'ok' }, cors.headers)
+      // A preflight costs as much as any request, so it is counted above like one.
+      if (request.method === 'OPTIONS') return preflightResponse(request, cors)
       const target = parseTarget(request.method, url, client.rawTarget, config)
-      const rows = await readRows(request, target.arity, config.maxRows, config.maxBytes)
+      const rows = await readRows(request, target.arity, limits)
+      held = rows.bytes
       return answerResponse(await coalescer.submit(target, rows), cors.headers)
     } catch (error) {
       if (!(error instanceof RelayError)) {
@@ -129,18 +239,17 @@ export function createRelay(options: RelayOptions): Relay {
           cors.headers,
         )
       }
-      if (error.status < 500 && error.status !== 429) {
-        log({
-          level: 'warn',
-          event: 'rejected',
-          message: error.message,
-          code: error.code,
-          status: error.status,
-          method: request.method,
-          path: url.pathname.slice(0, MAX_LOGGED_PATH),
-        })
+      const where = { method: request.method, path: url.pathname.slice(0, MAX_LOGGED_PATH) }
+      if (error.code === CLIENT_ABORTED) {
+        log({ level: 'info', event: 'aborted', message: error.message, ...where })
+      } else if (error.status < 500 && error.status !== 429) {
+        log({ ...failure(error, where), event: 'rejected' })
+      } else if (error.code === 'ERR_CLIENT_RATE_LIMITED' || error.code === 'ERR_RELAY_BUSY') {
+        log(failure(error, where))
       }
       return jsonResponse(error.status, error, { ...error.headers, ...cors.headers })
+    } finally {
+      memory.give(held)
     }
   }
 
@@ -153,10 +262,45 @@ export function createRelay(options: RelayOptions): Relay {
   }
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8'
+
+/** The log entry of an answer the relay made itself: configuration faults are errors. */
+function failure(error: RelayError, detail: Record<string, unknown>): RelayLogEntry {
+  const misconfiguration = MISCONFIGURED.has(error.code)
+  return {
+    level: misconfiguration ? 'error' : 'warn',
+    event: misconfiguration ? 'misconfigured' : (EVENTS[error.code] ?? 'smc_failed'),
+    message: error.message,
+    code: error.code,
+    status: error.status,
+    ...detail,
+  }
+}
+
+/** Log events of the relay's own refusals and limits, by error code; the rest are SMC's failures. */
+const EVENTS: Record<string, string> = {
+  ERR_BUDGET_EXHAUSTED: 'budget_exhausted',
+  ERR_CLIENT_RATE_LIMITED: 'client_rate_limited',
+  ERR_RELAY_BUSY: 'relay_busy',
+  ERR_SMC_UNCONFIRMED: 'smc_unconfirmed',
+}
+
+const errorAnswer = (error: RelayError): Answer => ({
+  status: error.status,
+  contentType: JSON_TYPE,
+  body: JSON.stringify(error),
+  headers: error.headers,
+})
+
 const answerResponse = (answer: Answer, headers: Readonly<Record<string, string>>): Response =>
   new Response(answer.body, {
     status: answer.status,
-    headers: { 'Content-Type': answer.contentType, 'Cache-Control': 'no-store', ...headers },
+    headers: {
+      'Content-Type': answer.contentType,
+      'Cache-Control': 'no-store',
+      ...answer.headers,
+      ...headers,
+    },
   })
 
 function parse(text: string): unknown {
@@ -165,4 +309,10 @@ function parse(text: string): unknown {
   } catch {
     return undefined
   }
+}
+
+/** SMC's `result_code`, for logs and messages; `undefined` when the body has none. */
+function resultCodeOf(text: string): string | undefined {
+  const code = (parse(text) as { result_code?: unknown } | undefined)?.result_code
+  return typeof code === 'string' ? code.slice(0, 40) : undefined
 }

@@ -10,6 +10,8 @@ export interface RelayTarget extends Target {
   readonly key: string
   /** Cells every row must have. */
   readonly arity: number
+  /** What SMC must know for this target, named for the operator when it does not: the list, and the segment if any. */
+  readonly names: string
 }
 
 // The targets the plugin builds, with `*` (which URI-encoding leaves as it is) for every name:
@@ -95,7 +97,11 @@ export function parseTarget(
     }
     const [keyField = ''] = config.columns
     checkQuery(url.searchParams, keyField, config.columns.join(','))
-    return relayTarget(smcTarget(organization, list, config.columns), config.columns.length)
+    return relayTarget(
+      smcTarget(organization, list, config.columns),
+      config.columns.length,
+      `events list "${list}"`,
+    )
   }
 
   if (!config.userLists.has(list)) {
@@ -115,13 +121,18 @@ export function parseTarget(
   }
   checkQuery(url.searchParams, matchKey, matchKey)
   const add = match.shape === 'segmentAdd'
-  return relayTarget(smcTarget(organization, list, [matchKey], segment, add), 1)
+  return relayTarget(
+    smcTarget(organization, list, [matchKey], segment, add),
+    1,
+    `static segment "${segment}" of list "${list}"`,
+  )
 }
 
-const relayTarget = (target: Target, arity: number): RelayTarget => ({
+const relayTarget = (target: Target, arity: number, names: string): RelayTarget => ({
   ...target,
   key: `${target.method} ${target.path}?${target.query}`,
   arity,
+  names,
 })
 
 /** Exactly `keyFields` and `fields`, once each, with the expected values; nothing else. */

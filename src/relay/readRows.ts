@@ -1,11 +1,50 @@
+import { RETRY_AFTER_UNAVAILABLE_S } from './callSmc.js'
 import { RelayError } from './RelayError.js'
 
 /** A body the gate accepted. */
 export interface Rows {
   /** The rows, every cell a string. */
   readonly rows: readonly (readonly string[])[]
-  /** Size of the body in bytes, to bound merged calls. */
+  /**
+   * Size of the body in bytes, to bound merged calls; taken from the relay's {@link BodyMemory},
+   * to which the caller gives them back once the request is answered.
+   */
   readonly bytes: number
+}
+
+/** Bytes of request bodies the relay holds in memory at once, across all requests. */
+export interface BodyMemory {
+  /** Takes `bytes` for a body being read; `false` (and nothing taken) when that would pass the bound. */
+  take(bytes: number): boolean
+  /** Gives back bytes taken, once their request is answered or refused. */
+  give(bytes: number): void
+}
+
+/** At most `max` bytes held at once. */
+export function createBodyMemory(max: number): BodyMemory {
+  let held = 0
+  return {
+    take(bytes) {
+      if (held + bytes > max) return false
+      held += bytes
+      return true
+    },
+    give(bytes) {
+      held -= bytes
+    },
+  }
+}
+
+/** The bounds a body is read within. */
+export interface BodyLimits {
+  /** Rows at most. */
+  readonly maxRows: number
+  /** Bytes at most; a body is read no further. */
+  readonly maxBytes: number
+  /** Milliseconds the whole body may take to arrive. */
+  readonly bodyTimeoutMs: number
+  /** The relay's bytes of bodies in memory. */
+  readonly memory: BodyMemory
 }
 
 /** Bad rows listed in an answer at most; one is enough to fix a bug, a thousand flood a log. */
@@ -13,15 +52,12 @@ const MAX_LISTED_PROBLEMS = 10
 
 /**
  * The gate's body half: `text/plain` (the plugin's CORS-simple requests) or `application/json`,
- * at most `maxBytes` (read no further than that), a JSON array of at most `maxRows` rows, each
- * an array of exactly `arity` strings.
+ * at most `maxBytes` (read no further than that) arriving within `bodyTimeoutMs`, while the
+ * relay's body memory has room for it, and a JSON array of at most `maxRows` rows, each an array
+ * of exactly `arity` strings. The bytes stay taken from the memory when rows are returned; on a
+ * refusal they are given back here.
  */
-export async function readRows(
-  request: Request,
-  arity: number,
-  maxRows: number,
-  maxBytes: number,
-): Promise<Rows> {
+export async function readRows(request: Request, arity: number, limits: BodyLimits): Promise<Rows> {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
   if (type !== 'text/plain' && type !== 'application/json') {
     throw new RelayError(
@@ -30,7 +66,16 @@ export async function readRows(
       `Content-Type must be text/plain or application/json; got ${JSON.stringify(type)}`,
     )
   }
-  const bytes = await readBytes(request, maxBytes)
+  const bytes = await readBytes(request, limits)
+  try {
+    return { rows: parseRows(bytes, arity, limits.maxRows), bytes: bytes.byteLength }
+  } catch (error) {
+    limits.memory.give(bytes.byteLength)
+    throw error
+  }
+}
+
+function parseRows(bytes: Uint8Array, arity: number, maxRows: number): string[][] {
   let body: unknown
   try {
     body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
@@ -75,13 +120,17 @@ export async function readRows(
       },
     )
   }
-  return { rows: body as string[][], bytes: bytes.byteLength }
+  return body as string[][]
 }
 
 const kind = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`
 
-async function readBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
+/** Thrown when the client went away before its body arrived: nobody is left to answer. */
+export const CLIENT_ABORTED = 'ERR_CLIENT_ABORTED'
+
+async function readBytes(request: Request, limits: BodyLimits): Promise<Uint8Array> {
+  const { maxBytes, bodyTimeoutMs, memory } = limits
   const tooLarge = () =>
     new RelayError(413, 'ERR_BODY_TOO_LARGE', `The body is larger than ${maxBytes} bytes`)
   const declared = Number(request.headers.get('content-length') ?? '0')
@@ -90,15 +139,48 @@ async function readBytes(request: Request, maxBytes: number): Promise<Uint8Array
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBytes) {
-      await reader.cancel()
-      throw tooLarge()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new RelayError(
+            408,
+            'ERR_BODY_TIMEOUT',
+            `The body did not arrive within ${bodyTimeoutMs} ms`,
+          ),
+        ),
+      bodyTimeoutMs,
+    )
+  })
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), late]).catch((error: unknown) => {
+        throw error instanceof RelayError
+          ? error
+          : new RelayError(400, CLIENT_ABORTED, 'The client went away before its body arrived')
+      })
+      if (done) break
+      size += value.byteLength
+      if (size > maxBytes) throw tooLarge()
+      // Counted as read, so a client that declares a large body and stalls holds only what it sent.
+      if (!memory.take(value.byteLength)) {
+        throw new RelayError(
+          503,
+          'ERR_RELAY_BUSY',
+          'The relay holds as many request bodies as it may; retry later',
+          { headers: { 'Retry-After': String(RETRY_AFTER_UNAVAILABLE_S) } },
+        )
+      }
+      chunks.push(value)
     }
-    chunks.push(value)
+  } catch (error) {
+    memory.give(chunks.reduce((n, chunk) => n + chunk.byteLength, 0))
+    // Unread data stays where it is; the adapter closes the connection rather than drain it.
+    reader.cancel().catch(() => undefined)
+    throw error
+  } finally {
+    clearTimeout(timer)
   }
   const bytes = new Uint8Array(size)
   let offset = 0

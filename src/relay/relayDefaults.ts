@@ -25,6 +25,32 @@ export const RELAY_DEFAULTS = {
   rateLimitPerClient: 600,
   /** `timeoutMs`: SMC itself times connections out after 15 s. */
   timeoutMs: 15_000,
+  /**
+   * `maxSmcCalls`: at SMC's usual few hundred milliseconds a call, 32 at once carry far more than
+   * the budget allows; a hanging SMC then holds 32 sockets, not one per merged call.
+   */
+  maxSmcCalls: 32,
+  /**
+   * `maxBufferedBytes`: 16 MiB, room for 16 bodies at the `maxBytes` bound, or over 250 of the
+   * largest the plugin sends (60,000 bytes); parsed rows cost a few times their bytes on top.
+   */
+  maxBufferedBytes: 16 * 1024 * 1024,
+  /** `bodyTimeoutMs`: a browser's body is 60 KB at most, seconds even on a poor mobile link. */
+  bodyTimeoutMs: 10_000,
+  /** `logIntervalMs`: a minute, the window operators read rates in. */
+  logIntervalMs: 60_000,
+  /**
+   * `maxConnections` of the CLI and startRelayServer: well under the 1,024 file descriptors a
+   * process commonly gets, which SMC calls, logs and the listening socket also need.
+   */
+  maxConnections: 512,
+  /** `headerTimeoutMs` of the CLI and startRelayServer: a browser's headers arrive at once. */
+  headerTimeoutMs: 10_000,
+  /**
+   * `drainTimeoutMs` of the CLI and startRelayServer: room for SMC calls in flight to end
+   * (`timeoutMs`), and under the 30 s most orchestrators wait after SIGTERM.
+   */
+  drainTimeoutMs: 20_000,
   /** `host` of the CLI and startRelayServer: loopback, so a relay is never exposed by accident. */
   host: '127.0.0.1',
   /** `port` of the CLI and startRelayServer. */

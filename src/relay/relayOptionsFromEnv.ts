@@ -1,10 +1,14 @@
 import { RELAY_DEFAULTS } from './relayDefaults.js'
-import { ENV_NAMES, type EnvOption, type EventColumns, type RelayOptions } from './RelayOptions.js'
+import { ENV_NAMES, type EnvOption, type EventColumns } from './RelayOptions.js'
+import type { RelayServerOptions } from './startRelayServer.js'
 
 /** What the CLI read from its environment. */
 export interface RelayEnv {
-  /** The options to give {@link createRelay}; still to be validated by it. */
-  readonly options: RelayOptions
+  /**
+   * The options to give {@link startRelayServer} with `port` and `host` (or {@link createRelay},
+   * which has no use for the server's own); still to be validated.
+   */
+  readonly options: Omit<RelayServerOptions, 'port' | 'host'>
   /** `PORT`. */
   readonly port: number
   /** `HOST`. */
@@ -50,6 +54,13 @@ export function relayOptionsFromEnv(env: Readonly<Record<string, string | undefi
     rateLimitPerClient: number('rateLimitPerClient'),
     clientAddressHeader: read('clientAddressHeader'),
     timeoutMs: number('timeoutMs'),
+    maxSmcCalls: number('maxSmcCalls'),
+    maxBufferedBytes: number('maxBufferedBytes'),
+    bodyTimeoutMs: number('bodyTimeoutMs'),
+    logIntervalMs: number('logIntervalMs'),
+    maxConnections: number('maxConnections'),
+    headerTimeoutMs: number('headerTimeoutMs'),
+    drainTimeoutMs: number('drainTimeoutMs'),
   }
   // exactOptionalPropertyTypes: an unset variable must leave its option absent, not undefined.
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key]
@@ -57,7 +68,7 @@ export function relayOptionsFromEnv(env: Readonly<Record<string, string | undefi
   const port = integer('PORT', env.PORT?.trim() || undefined) ?? RELAY_DEFAULTS.port
   if (port > 65535) problems.push(`PORT must be at most 65535; got ${JSON.stringify(env.PORT)}`)
   return {
-    options: options as unknown as RelayOptions,
+    options: options as unknown as RelayEnv['options'],
     port,
     host: env.HOST?.trim() || RELAY_DEFAULTS.host,
     problems,

@@ -1,5 +1,6 @@
 import { httpsOrLoopbackUrl } from '../smc/httpsOrLoopbackUrl.js'
 import { isApiName } from '../smc/isApiName.js'
+import { createRedactor } from './createRedactor.js'
 import { eventColumns } from './eventColumns.js'
 import { RelayConfigError } from './RelayConfigError.js'
 import { RELAY_DEFAULTS } from './relayDefaults.js'
@@ -10,6 +11,23 @@ import {
   type RelayOptions,
   type ResolvedRelayOptions,
 } from './RelayOptions.js'
+import type { RelayServerOptions } from './startRelayServer.js'
+
+/** {@link RelayServerOptions} after validation, every default applied. */
+export interface ResolvedServerOptions {
+  /** The relay's own options. */
+  readonly relay: ResolvedRelayOptions
+  /** See {@link RelayServerOptions.port}. */
+  readonly port: number
+  /** See {@link RelayServerOptions.host}. */
+  readonly host: string
+  /** See {@link RelayServerOptions.maxConnections}. */
+  readonly maxConnections: number
+  /** See {@link RelayServerOptions.headerTimeoutMs}. */
+  readonly headerTimeoutMs: number
+  /** See {@link RelayServerOptions.drainTimeoutMs}. */
+  readonly drainTimeoutMs: number
+}
 
 /** Logs warnings and errors as JSON lines; `info` is left to callers who ask for it. */
 const consoleLog = (entry: RelayLogEntry): void => {
@@ -19,7 +37,54 @@ const consoleLog = (entry: RelayLogEntry): void => {
 /** Validates options once and applies the defaults; throws one error naming every problem. */
 export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions {
   const problems: string[] = []
+  const resolved = resolveInto(options, problems)
+  throwIfAny(problems, resolved.secrets)
+  return resolved
+}
 
+/**
+ * Validates the options of a `node:http` relay (the relay's own, and the server's) once, and
+ * applies the defaults; throws one error naming every problem of both.
+ */
+export function resolveServerOptions(options: RelayServerOptions): ResolvedServerOptions {
+  const problems: string[] = []
+  const relay = resolveInto(options, problems)
+  const count = counter(problems)
+  const resolved: ResolvedServerOptions = {
+    relay,
+    port: options.port ?? RELAY_DEFAULTS.port,
+    host: options.host ?? RELAY_DEFAULTS.host,
+    maxConnections: count('maxConnections', options.maxConnections, 1),
+    headerTimeoutMs: count('headerTimeoutMs', options.headerTimeoutMs, 1),
+    drainTimeoutMs: count('drainTimeoutMs', options.drainTimeoutMs, 1),
+  }
+  throwIfAny(problems, relay.secrets)
+  return resolved
+}
+
+/** Problems never show a credential, whichever option it was mistakenly put in. */
+function throwIfAny(problems: string[], secrets: readonly string[]): void {
+  if (!problems.length) return
+  const redact = createRedactor(secrets)
+  throw new RelayConfigError(problems.map((problem) => redact.text(problem)))
+}
+
+type CountOption = EnvOption & keyof typeof RELAY_DEFAULTS
+
+/** Validates whole numbers of at least `min`, defaulted from {@link RELAY_DEFAULTS}. */
+const counter =
+  (problems: string[]) =>
+  (name: CountOption, value: unknown, min: number): number => {
+    const fallback = RELAY_DEFAULTS[name] as number
+    if (value === undefined) return fallback
+    if (typeof value === 'number' && Number.isInteger(value) && value >= min) return value
+    problems.push(
+      `${optionLabel(name)} must be a whole number of at least ${min}; got ${JSON.stringify(value)}`,
+    )
+    return fallback
+  }
+
+function resolveInto(options: RelayOptions, problems: string[]): ResolvedRelayOptions {
   const text = (name: EnvOption, value: unknown, secret = false): string => {
     if (typeof value === 'string' && value.trim() !== '') {
       if (/[\r\n]/.test(value)) problems.push(`${optionLabel(name)} must not contain line breaks`)
@@ -39,14 +104,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     return fallback
   }
 
-  const count = (name: EnvOption, value: unknown, fallback: number, min: number): number => {
-    if (value === undefined) return fallback
-    if (typeof value === 'number' && Number.isInteger(value) && value >= min) return value
-    problems.push(
-      `${optionLabel(name)} must be a whole number of at least ${min}; got ${JSON.stringify(value)}`,
-    )
-    return fallback
-  }
+  const count = counter(problems)
 
   const smcApiUrl = adminUrl(text('smcAdminUrl', options.smcAdminUrl), problems)
   const organization = text('organization', options.organization)
@@ -63,14 +121,13 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
       )
     }
   }
-  const allowedOrigins = (options.allowedOrigins ?? RELAY_DEFAULTS.allowedOrigins).map((origin) => {
-    const normalized = normalizeOrigin(origin)
-    if (!normalized) {
-      problems.push(
-        `${optionLabel('allowedOrigins')} must hold origins like https://shop.example; got ${JSON.stringify(origin)}`,
-      )
+  const origins = (options.allowedOrigins ?? RELAY_DEFAULTS.allowedOrigins).flatMap((origin) => {
+    const pattern = originPattern(origin)
+    if (typeof pattern === 'string') {
+      problems.push(`${optionLabel('allowedOrigins')} ${pattern}; got ${JSON.stringify(origin)}`)
+      return []
     }
-    return normalized
+    return [pattern]
   })
   const columns = eventColumns(options.columns ?? RELAY_DEFAULTS.columns, optionLabel('columns'))
   problems.push(...columns.problems)
@@ -82,7 +139,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     )
   }
 
-  const resolved: ResolvedRelayOptions = {
+  return {
     smcApiUrl,
     organization,
     apiKeyHeader: `${apiKey}:${apiSecret}`,
@@ -90,65 +147,90 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     eventsList: apiName('eventsList', options.eventsList, RELAY_DEFAULTS.eventsList),
     columns: columns.columns,
     userLists: new Set(userLists),
-    allowedOrigins: new Set(allowedOrigins.filter((o): o is string => o !== undefined)),
-    budgetPerMinute: count(
-      'budgetPerMinute',
-      options.budgetPerMinute,
-      RELAY_DEFAULTS.budgetPerMinute,
-      1,
-    ),
-    coalesceWindowMs: count(
-      'coalesceWindowMs',
-      options.coalesceWindowMs,
-      RELAY_DEFAULTS.coalesceWindowMs,
-      0,
-    ),
-    maxRows: count('maxRows', options.maxRows, RELAY_DEFAULTS.maxRows, 1),
-    maxBytes: count('maxBytes', options.maxBytes, RELAY_DEFAULTS.maxBytes, 2),
-    rateLimitPerClient: count(
-      'rateLimitPerClient',
-      options.rateLimitPerClient,
-      RELAY_DEFAULTS.rateLimitPerClient,
-      0,
-    ),
+    allowsOrigin: originMatcher(origins),
+    budgetPerMinute: count('budgetPerMinute', options.budgetPerMinute, 1),
+    coalesceWindowMs: count('coalesceWindowMs', options.coalesceWindowMs, 0),
+    maxRows: count('maxRows', options.maxRows, 1),
+    maxBytes: count('maxBytes', options.maxBytes, 2),
+    rateLimitPerClient: count('rateLimitPerClient', options.rateLimitPerClient, 0),
     clientAddressHeader: header?.toLowerCase(),
-    timeoutMs: count('timeoutMs', options.timeoutMs, RELAY_DEFAULTS.timeoutMs, 1),
+    timeoutMs: count('timeoutMs', options.timeoutMs, 1),
+    maxSmcCalls: count('maxSmcCalls', options.maxSmcCalls, 1),
+    maxBufferedBytes: count('maxBufferedBytes', options.maxBufferedBytes, 2),
+    bodyTimeoutMs: count('bodyTimeoutMs', options.bodyTimeoutMs, 1),
+    logIntervalMs: count('logIntervalMs', options.logIntervalMs, 1),
     fetch: options.fetch ?? ((input, init) => fetch(input, init)),
     log: options.log ?? consoleLog,
   }
-  if (problems.length) throw new RelayConfigError(problems)
-  return resolved
 }
 
 /** `https://acme.slgnt.eu` → `https://acme.slgnt.eu/Portal/Api`, or a problem. */
 function adminUrl(value: string, problems: string[]): string {
   if (!value) return ''
   const label = optionLabel('smcAdminUrl')
+  // A URL may carry credentials before its host (`https://key:secret@host`): never shown.
+  const shown = JSON.stringify(value.replace(/^([^/@]*\/\/)?[^/]*@/, '$1[redacted]@'))
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    problems.push(`${label} must be a URL like https://acme.slgnt.eu; got ${JSON.stringify(value)}`)
+    problems.push(`${label} must be a URL like https://acme.slgnt.eu; got ${shown}`)
     return ''
   }
   if (!httpsOrLoopbackUrl(value)) {
-    problems.push(`${label} must use https (http only for localhost); got ${JSON.stringify(value)}`)
+    problems.push(`${label} must use https (http only for localhost); got ${shown}`)
   }
   if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
     problems.push(
-      `${label} must be the admin URL without a path, like https://acme.slgnt.eu; got ${JSON.stringify(value)}`,
+      `${label} must be the admin URL without a path or credentials, like https://acme.slgnt.eu; got ${shown}`,
     )
   }
   return `${url.origin}/Portal/Api`
 }
 
-/** The canonical form of an origin (`scheme://host[:port]`), or `undefined` if it is not one. */
-function normalizeOrigin(origin: string): string | undefined {
+/** An allowed origin: exact, or with its first host label a wildcard. */
+interface OriginPattern {
+  /** `scheme://host[:port]` as browsers send it; for a wildcard, what follows `*`. */
+  readonly origin: string
+  /** The scheme, e.g. `https:`, of a wildcard pattern; `undefined` for an exact origin. */
+  readonly wildcardScheme?: string
+}
+
+/**
+ * The canonical form of an origin (`scheme://host[:port]`), exact or with one wildcard label in
+ * front of at least two labels (`https://*.shop.example`), or what is wrong with it. A wildcard
+ * anywhere else (`*`, `https://*.example`, `https://a*.shop.example`, `https://shop.*.example`)
+ * is refused: it would allow far more than a site means to.
+ */
+function originPattern(value: string): OriginPattern | string {
+  const shape = 'must hold origins like https://shop.example or https://*.shop.example'
+  let url: URL
   try {
-    const url = new URL(origin)
-    const bare = url.pathname === '/' && !url.search && !url.hash && !url.username
-    return bare && (url.protocol === 'https:' || url.protocol === 'http:') ? url.origin : undefined
+    url = new URL(value)
   } catch {
-    return undefined
+    return shape
+  }
+  const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password
+  if (!bare || (url.protocol !== 'https:' && url.protocol !== 'http:')) return shape
+  if (!url.hostname.includes('*')) return { origin: url.origin }
+  const [first, ...rest] = url.hostname.split('.')
+  if (first !== '*' || rest.length < 2 || rest.some((label) => label.includes('*'))) {
+    return 'may use * only as a whole first label followed by at least two labels, like https://*.shop.example'
+  }
+  return { origin: url.origin.slice(`${url.protocol}//*`.length), wildcardScheme: url.protocol }
+}
+
+/** Whether an `Origin` value matches one of the patterns; a wildcard stands for one label. */
+function originMatcher(patterns: readonly OriginPattern[]): (origin: string) => boolean {
+  const exact = new Set(patterns.filter((p) => !p.wildcardScheme).map((p) => p.origin))
+  const wildcards = patterns.filter((p) => p.wildcardScheme)
+  return (origin) => {
+    if (exact.has(origin)) return true
+    return wildcards.some((pattern) => {
+      const prefix = `${pattern.wildcardScheme}//`
+      if (!origin.startsWith(prefix) || !origin.endsWith(pattern.origin)) return false
+      const label = origin.slice(prefix.length, origin.length - pattern.origin.length)
+      return /^[a-z0-9-]+$/.test(label)
+    })
   }
 }

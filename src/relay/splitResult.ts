@@ -15,11 +15,13 @@ const FAILED = 'number_of_failed_records'
  * order: each caller gets the `invalid_records` of its rows, re-indexed to its body, and failure
  * count of its own. SMC reports the other counts (inserted, updated, duplicate, …) only as totals,
  * so they are apportioned: callers in order take from each total as many as they had rows accepted.
- * Returns `undefined` when the answer is not a result SMC gives for a load.
+ * `listed` holds the row indices the verdict took as listed; other records are left out. Returns
+ * `undefined` when the answer is not a result SMC gives for a load.
  */
 export function splitResult(
   answer: unknown,
   slices: readonly Slice[],
+  listed: Readonly<Record<number, unknown>>,
 ): LoadDataResponseModel[] | undefined {
   if (!answer || typeof answer !== 'object' || Array.isArray(answer)) return undefined
   const model = answer as Record<string, unknown>
@@ -29,7 +31,7 @@ export function splitResult(
   const records = Array.isArray(model.invalid_records) ? (model.invalid_records as unknown[]) : []
   for (const record of records) {
     const index = (record as Partial<InvalidRecordModel> | null)?.record_index
-    if (typeof index !== 'number') continue
+    if (typeof index !== 'number' || !(index in listed)) continue
     const owner = slices.findIndex((s) => index >= s.offset && index < s.offset + s.count)
     const slice = slices[owner]
     if (slice)

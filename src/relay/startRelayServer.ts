@@ -1,16 +1,33 @@
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { createRelay } from './createRelay.js'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { RETRY_AFTER_UNAVAILABLE_S } from './callSmc.js'
+import { relayOf } from './createRelay.js'
+import { RelayError } from './RelayError.js'
 import type { RelayOptions } from './RelayOptions.js'
-import { RELAY_DEFAULTS } from './relayDefaults.js'
+import { resolveServerOptions, type ResolvedServerOptions } from './resolveRelayOptions.js'
 import { toNodeListener } from './toNodeListener.js'
 
-/** Options of {@link startRelayServer}: the relay's, and where to listen. */
+/** Options of {@link startRelayServer}: the relay's, where to listen, and the server's bounds. */
 export interface RelayServerOptions extends RelayOptions {
   /** `PORT`: TCP port; 0 picks a free one. Default 8787. */
   readonly port?: number
   /** `HOST`: address to listen on. Default `127.0.0.1`, so a relay is never exposed by accident. */
   readonly host?: string
+  /**
+   * `RELAY_MAX_CONNECTIONS`: open connections at most. At the bound, a new connection closes the
+   * oldest one that has no request in progress, else the oldest still sending its body, else it
+   * is itself refused; stalled clients cannot hold every descriptor, nor keep `/status` from
+   * answering. Default 512.
+   */
+  readonly maxConnections?: number
+  /** `RELAY_HEADER_TIMEOUT_MS`: how long a connection may take to send a request's headers; then 408 and closed. Default 10,000. */
+  readonly headerTimeoutMs?: number
+  /**
+   * `RELAY_DRAIN_TIMEOUT_MS`: after {@link RelayServer.close} (the CLI: SIGTERM or SIGINT), how
+   * long requests in progress have to be answered; those left are then answered 503 with
+   * `Retry-After`, and every connection is closed. Default 20,000.
+   */
+  readonly drainTimeoutMs?: number
 }
 
 /** A listening relay. */
@@ -19,33 +36,153 @@ export interface RelayServer {
   readonly server: Server
   /** Where it listens, e.g. `http://127.0.0.1:8787`. */
   readonly url: string
-  /** Stops accepting requests and closes idle connections. */
+  /**
+   * Stops accepting connections and closes those without a request in progress; requests in
+   * progress are answered (503 with `Retry-After` if they are not by shortly before
+   * `drainTimeoutMs`), then every connection is closed. Resolves within `drainTimeoutMs`.
+   */
   close(): Promise<void>
 }
 
 /** Starts a relay on `node:http`. Rejects with {@link RelayConfigError} on bad options. */
 export async function startRelayServer(options: RelayServerOptions): Promise<RelayServer> {
-  const { port = RELAY_DEFAULTS.port, host = RELAY_DEFAULTS.host, ...relayOptions } = options
-  const relay = createRelay(relayOptions)
+  return serveRelay(resolveServerOptions(options))
+}
+
+/** Starts a relay on `node:http` from options resolved once (the CLI resolves them itself). */
+export async function serveRelay(options: ResolvedServerOptions): Promise<RelayServer> {
   // Loaded on demand: edge runtimes import this module for createRelay and have no node:http.
   const { createServer } = await import('node:http')
-  const server = createServer(toNodeListener(relay))
+  const server = createServer(
+    {
+      headersTimeout: options.headerTimeoutMs,
+      // A backstop only: the relay answers a body later than bodyTimeoutMs itself, with 408.
+      requestTimeout: options.headerTimeoutMs + options.relay.bodyTimeoutMs + 1000,
+      // How often Node checks those timeouts; a quarter of the header timeout keeps it close.
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, options.headerTimeoutMs / 4)),
+    },
+    toNodeListener(relayOf(options.relay)),
+  )
+  const connections = trackConnections(server, options.maxConnections)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(port, host, () => {
+    server.listen(options.port, options.host, () => {
       server.off('error', reject)
       resolve()
     })
   })
   const address = server.address() as AddressInfo
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  let closing: Promise<void> | undefined
   return {
     server,
     url: `http://${shownHost}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()))
-        server.closeIdleConnections()
-      }),
+    close: () => (closing ??= drain(server, connections, options.drainTimeoutMs)),
   }
+}
+
+/** One open connection: what it is doing, and since when. */
+interface Connection {
+  /** `idle`: no request yet, or between requests; `request`: one is being read or answered. */
+  phase: 'idle' | 'request'
+  since: number
+  /** Requests it has made. */
+  requests: number
+  request?: IncomingMessage
+  response?: ServerResponse
+}
+
+interface Connections {
+  readonly open: Map<Socket, Connection>
+  draining: boolean
+}
+
+/**
+ * Keeps at most `max` connections. Past it, a new connection closes the connection idle the
+ * longest (no request, or headers not yet complete), else the one sending its body the longest;
+ * connections whose requests are fully read and being answered are never closed. A flood of
+ * stalled connections thus keeps turning over, and a health check still gets through.
+ */
+function trackConnections(server: Server, max: number): Connections {
+  const connections: Connections = { open: new Map(), draining: false }
+  const { open } = connections
+  const oldest = (evictable: (c: Connection) => boolean): Socket | undefined => {
+    let found: [Socket, Connection] | undefined
+    for (const entry of open) {
+      if (evictable(entry[1]) && (!found || entry[1].since < found[1].since)) found = entry
+    }
+    return found?.[0]
+  }
+  server.on('connection', (socket: Socket) => {
+    if (open.size >= max) {
+      const victim =
+        oldest((c) => c.phase === 'idle') ??
+        oldest((c) => c.phase === 'request' && c.request?.complete === false)
+      if (!victim) {
+        socket.destroy()
+        return
+      }
+      victim.destroy()
+      open.delete(victim)
+    }
+    open.set(socket, { phase: 'idle', since: Date.now(), requests: 0 })
+    socket.once('close', () => open.delete(socket))
+  })
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const connection = open.get(request.socket)
+    if (connections.draining) response.setHeader('Connection', 'close')
+    if (!connection) return
+    Object.assign(connection, { phase: 'request', since: Date.now(), request, response })
+    connection.requests++
+    response.once('close', () => {
+      Object.assign(connection, {
+        phase: 'idle',
+        since: Date.now(),
+        request: undefined,
+        response: undefined,
+      })
+    })
+  })
+  return connections
+}
+
+/** Stops the server within `timeoutMs`, answering what it can (see {@link RelayServer.close}). */
+async function drain(server: Server, connections: Connections, timeoutMs: number): Promise<void> {
+  connections.draining = true
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  const idle = (connection: Connection) => connection.phase === 'idle'
+  for (const [socket, connection] of connections.open) {
+    // Between requests: nothing to answer. A connection that has made no request yet may be
+    // sending one right now, and gets `grace` to do so.
+    if (idle(connection) && connection.requests > 0) socket.destroy()
+    else if (!connection.response?.headersSent)
+      connection.response?.setHeader('Connection', 'close')
+  }
+  // Time to send a first request, and time kept at the end to write the 503s before closing.
+  const grace = Math.min(500, Math.floor(timeoutMs / 4))
+  const timers: ReturnType<typeof setTimeout>[] = []
+  const wait = (ms: number) =>
+    Promise.race([closed, new Promise<void>((resolve) => timers.push(setTimeout(resolve, ms)))])
+  await wait(grace)
+  for (const [socket, connection] of connections.open) if (idle(connection)) socket.destroy()
+  await wait(timeoutMs - 2 * grace)
+  const stopping = new RelayError(503, 'ERR_RELAY_STOPPING', 'The relay is stopping; retry later', {
+    headers: { 'Retry-After': String(RETRY_AFTER_UNAVAILABLE_S) },
+  })
+  for (const { response } of connections.open.values()) {
+    if (response && !response.headersSent) {
+      response
+        .writeHead(503, {
+          ...stopping.headers,
+          'Content-Type': 'application/json; charset=utf-8',
+          Connection: 'close',
+        })
+        .end(JSON.stringify(stopping))
+    }
+  }
+  await wait(grace)
+  server.closeAllConnections()
+  for (const socket of connections.open.keys()) socket.destroy()
+  await closed
+  timers.forEach(clearTimeout)
 }

@@ -39,6 +39,8 @@ async function handle(relay: Relay, req: IncomingMessage, res: ServerResponse): 
     rawTarget,
   })
   const body = Buffer.from(await response.arrayBuffer())
+  // Answered meanwhile by the server itself (a relay stopping answers what is left with 503).
+  if (res.headersSent) return
   const answerHeaders = Object.fromEntries(response.headers)
   if (hasBody && !req.complete) {
     // The relay stopped reading an oversized body: answer, then close rather than drain the rest.

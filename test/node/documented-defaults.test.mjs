@@ -5,26 +5,11 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
-import { build } from 'esbuild'
+import { importSource } from './importSource.mjs'
 
 const ROOT = new URL('../../', import.meta.url)
 const read = (path) => readFileSync(new URL(path, ROOT), 'utf8')
-
-/** Imports TypeScript from src/ by bundling it in memory: the tables are not in dist's exports. */
-async function importSource(contents) {
-  const { outputFiles } = await build({
-    stdin: { contents, loader: 'ts', resolveDir: fileURLToPath(ROOT) },
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'neutral',
-    logLevel: 'silent',
-  })
-  const code = Buffer.from(outputFiles[0].contents).toString('base64')
-  return import(`data:text/javascript;base64,${code}`)
-}
 
 const { SETTING_RULES, SETTING_KEYS, STANDARD_COLUMNS, RELAY_DEFAULTS } = await importSource(`
   export { SETTING_RULES, SETTING_KEYS } from './src/plugin/resolveSettings.ts'

@@ -150,17 +150,47 @@ export async function createHarness(options = {}) {
     /** Rows to the events list. @param {unknown} rows @param {object} [init] */
     sendEvents: (rows, init = {}) =>
       send(`${EVENTS_PATH}?${EVENTS_QUERY}`, { body: rows, ...init }),
-    /** The scan of every answer and log line this harness saw. */
+    /** The scan of every answer and log line this harness saw, for the credentials in any form. */
     assertNoSecrets() {
       const lines = [...seen, ...logs.map((entry) => JSON.stringify(entry))]
       assert.ok(lines.length > 0)
-      for (const line of lines) {
-        assert.ok(!line.includes(API_SECRET), `secret leaked: ${line}`)
-        assert.ok(!line.includes(API_KEY), `key leaked: ${line}`)
-      }
+      for (const line of lines) assertNoCredential(line)
     },
     close: () => sim.close(),
   }
+}
+
+/**
+ * Every text the credentials can hide in: the key, the secret and `key:secret`, each as written,
+ * %-encoded, in hex, and in base64 (standard and URL-safe) wherever a longer text puts it: of
+ * base64, only the characters made from the credential's own bytes, at each of the three offsets.
+ * @param {string[]} [secrets]
+ */
+export function credentialForms(secrets = [`${API_KEY}:${API_SECRET}`, API_KEY, API_SECRET]) {
+  return secrets.flatMap((secret) => {
+    const hex = Buffer.from(secret).toString('hex')
+    const base64 = [0, 1, 2].map((offset) => {
+      const text = Buffer.concat([Buffer.alloc(offset), Buffer.from(secret)]).toString('base64')
+      // With `offset` bytes before it, the credential's first whole character is the one after
+      // the bits of those bytes, and its last whole one ends before the padding bits.
+      const first = Math.ceil((offset * 8) / 6)
+      const end = Math.floor(((offset + Buffer.byteLength(secret)) * 8) / 6)
+      return text.slice(first, end)
+    })
+    return [
+      secret,
+      encodeURIComponent(secret),
+      hex,
+      hex.toUpperCase(),
+      ...base64,
+      ...base64.map((b) => b.replaceAll('+', '-').replaceAll('/', '_')),
+    ]
+  })
+}
+
+/** Fails if `text` holds a credential in any of {@link credentialForms}. @param {string} text */
+export function assertNoCredential(text, forms = credentialForms()) {
+  for (const form of forms) assert.ok(!text.includes(form), `credential leaked as ${form}: ${text}`)
 }
 
 /** The relay's error body: SMC's shape, with a reason. @param {Sent} sent @param {number} status @param {string} code */

@@ -2,11 +2,14 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { connect } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { after, before, describe, test } from 'node:test'
+import { after, before, beforeEach, describe, test } from 'node:test'
 import {
   API_KEY,
   API_SECRET,
+  assertNoCredential,
   eventRow,
   EVENTS_PATH,
   EVENTS_QUERY,
@@ -24,7 +27,27 @@ let smcUrl = ''
 before(async () => {
   smcUrl = (await sim.listen()).url
 })
+beforeEach(() => sim.reset())
 after(() => sim.close())
+
+/** Resolves with the URL the CLI prints once it listens. */
+const listening = ({ child, output }) =>
+  new Promise((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const match = /listening on (http:\/\/\S+)/.exec(output.stdout)
+      if (match) resolve(match[1])
+    })
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${output.stderr}`)))
+  })
+
+const RELAY_ENV = {
+  SMC_ORGANIZATION: ORGANIZATION,
+  SMC_API_KEY: API_KEY,
+  SMC_API_SECRET: API_SECRET,
+  RELAY_COALESCE_WINDOW_MS: '5',
+  PORT: '0',
+  HOST: '127.0.0.1',
+}
 
 /** Runs the CLI with only the given environment (and PATH), collecting its output. */
 function run(env) {
@@ -98,4 +121,59 @@ describe('selligent-relay CLI', () => {
     assert.ok(!output.stderr.includes(API_SECRET))
     assert.equal(output.stdout, '')
   })
+
+  test('an admin URL carrying credentials is refused without printing them, in any form', async () => {
+    const { child, output } = run({
+      ...RELAY_ENV,
+      SMC_ADMIN_URL: `https://${API_KEY}:${API_SECRET}@acme.slgnt.eu`,
+      SMC_API_KEY: 'other-key',
+      SMC_API_SECRET: 'other-secret',
+    })
+    const [code] = await once(child, 'exit')
+    assert.equal(code, 2)
+    assert.match(output.stderr, /SMC_ADMIN_URL/)
+    assert.match(output.stderr, /\[redacted\]@acme\.slgnt\.eu/)
+    assertNoCredential(output.stderr)
+  })
+
+  for (const signal of ['SIGTERM', 'SIGINT']) {
+    test(`${signal} drains: a request in flight is answered, a stalled upload is cut, and it exits within RELAY_DRAIN_TIMEOUT_MS`, async () => {
+      sim.setFaults({ delayMs: 300 })
+      const cli = run({ ...RELAY_ENV, SMC_ADMIN_URL: smcUrl, RELAY_DRAIN_TIMEOUT_MS: '1000' })
+      const { child } = cli
+      try {
+        const url = await listening(cli)
+        const { port } = new URL(url)
+        // A client that sends half a body and stalls, and one that connects and says nothing.
+        const stalled = [
+          `POST ${EVENTS_PATH}?${EVENTS_QUERY} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n[[`,
+          '',
+        ].map((text) => {
+          const socket = connect(Number(port), '127.0.0.1')
+          socket.on('error', () => undefined)
+          if (text) socket.write(text)
+          return { socket, data: '', closed: once(socket, 'close') }
+        })
+        for (const client of stalled) client.socket.on('data', (d) => (client.data += d))
+        const inFlight = fetch(`${url}${EVENTS_PATH}?${EVENTS_QUERY}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/plain' },
+          body: JSON.stringify([eventRow(`drain-${signal}`)]),
+        })
+        await sleep(100)
+        const stopped = Date.now()
+        child.kill(signal)
+        const answer = await inFlight
+        assert.equal(answer.status, 200, await answer.clone().text())
+        const [code] = await Promise.race([once(child, 'exit'), sleep(5000).then(() => ['alive'])])
+        assert.equal(code, 0)
+        // The drain timeout, and a margin for the signal and a loaded test machine.
+        assert.ok(Date.now() - stopped < 2000, `exited after ${Date.now() - stopped} ms`)
+        await Promise.all(stalled.map((client) => client.closed))
+        assert.match(stalled[0].data, /^HTTP\/1\.1 503/, 'the stalled upload is answered')
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL')
+      }
+    })
+  }
 })

@@ -130,7 +130,7 @@ describe('relay coalescing', () => {
     assert.equal(h.sim.calls, 3)
   })
 
-  test('an SMC answer that is not per row reaches every caller as it is', async () => {
+  test('an SMC answer that is not per row reaches every caller alike', async () => {
     const relay = h.makeRelay({
       coalesceWindowMs: 20,
       userLists: ['USERS_SEGMENT', 'segment_events'],
@@ -142,8 +142,8 @@ describe('relay coalescing', () => {
     )
     assert.equal(h.sim.calls, 1)
     for (const answer of answers) {
-      assert.equal(answer.status, 404)
-      assert.equal(answer.body.result_code, 'NotFound')
+      assert.equal(answer.status, 502)
+      assert.equal(answer.body.errors[0].error_code, 'ERR_SMC_NOT_FOUND')
     }
   })
 })

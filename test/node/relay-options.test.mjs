@@ -74,6 +74,60 @@ describe('relay options', () => {
     assert.equal(problems.length, expect.length, problems.join('\n'))
   })
 
+  test('an origin pattern with one wildcard label allows exactly one label in its place', async () => {
+    const relay = createRelay({
+      ...VALID,
+      allowedOrigins: ['https://*.shop.example', 'http://*.shop.example:8080'],
+      fetch: async () => new Response('{}', { status: 500 }),
+    })
+    const cors = async (origin) => {
+      const response = await relay(
+        new Request('http://relay.test/organizations/acme/lists/segment_events/data/load', {
+          method: 'OPTIONS',
+          headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' },
+        }),
+      )
+      return [response.status, response.headers.get('access-control-allow-origin')]
+    }
+    for (const origin of [
+      'https://www.shop.example',
+      'https://eu-1.shop.example',
+      'http://www.shop.example:8080',
+    ]) {
+      assert.deepEqual(await cors(origin), [204, origin])
+    }
+    for (const origin of [
+      'https://shop.example',
+      'https://a.b.shop.example',
+      'http://www.shop.example',
+      'https://www.shop.example:8443',
+      'https://www.shop.example.evil',
+      'https://wwwshop.example',
+      'https://evil.example/.shop.example',
+    ]) {
+      assert.deepEqual(await cors(origin), [403, null], origin)
+    }
+  })
+
+  test('any other wildcard is refused at start, naming the rule', () => {
+    const bad = [
+      '*',
+      'https://*',
+      'https://*.example',
+      'https://w*.shop.example',
+      'https://shop.*.example',
+      'https://*.*.shop.example',
+      '*.shop.example',
+    ]
+    const problems = problemsOf({ ...VALID, allowedOrigins: bad })
+    assert.equal(problems.length, bad.length, problems.join('\n'))
+    for (const [i, origin] of bad.entries()) {
+      assert.match(problems[i], /^allowedOrigins \(RELAY_ALLOWED_ORIGINS\) /)
+      assert.ok(problems[i].includes(JSON.stringify(origin)), problems[i])
+    }
+    assert.ok(problems.some((p) => /\* only as a whole first label/.test(p)))
+  })
+
   test('the environment maps onto the same options', () => {
     const env = relayOptionsFromEnv({
       SMC_ADMIN_URL: 'https://acme.slgnt.eu',

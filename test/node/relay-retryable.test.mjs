@@ -78,6 +78,34 @@ describe('relay retryable answers', () => {
     assert.equal(h.sim.calls, 3)
   })
 
+  test('/status is never rate limited: health checks come from one address, whatever the traffic', async () => {
+    const relay = h.makeRelay({ rateLimitPerClient: 1 })
+    const client = { address: '10.0.0.9' }
+    assert.equal((await h.sendEvents([eventRow('a')], { via: relay, client })).status, 200)
+    for (let i = 0; i < 5; i++) {
+      const status = await h.send('/status', { method: 'GET', via: relay, client })
+      assert.equal(status.status, 200, status.text)
+    }
+  })
+
+  test('preflights count against the per-client limit', async () => {
+    const relay = h.makeRelay({ rateLimitPerClient: 2 })
+    const client = { address: '10.0.0.3' }
+    const preflight = () =>
+      h.send('/organizations/acme/lists/segment_events/data/load', {
+        method: 'OPTIONS',
+        via: relay,
+        client,
+        headers: { Origin: 'https://shop.example', 'Access-Control-Request-Method': 'POST' },
+      })
+    assert.equal((await preflight()).status, 204)
+    assert.equal((await preflight()).status, 204)
+    const refused = await h.sendEvents([eventRow('p')], { via: relay, client })
+    assertRefused(refused, 429, 'ERR_CLIENT_RATE_LIMITED')
+    assert.equal((await preflight()).status, 429)
+    assert.equal(h.sim.calls, 0)
+  })
+
   test('behind a proxy, the client is the last address of the configured header', async () => {
     const relay = h.makeRelay({ rateLimitPerClient: 1, clientAddressHeader: 'X-Forwarded-For' })
     const from = (forwarded, id) =>

@@ -6,6 +6,7 @@ import { createRelay, RelayConfigError } from '../../dist/relay.js'
 import {
   API_KEY,
   API_SECRET,
+  assertNoCredential,
   createHarness,
   eventRow,
   EVENTS_PATH,
@@ -36,13 +37,66 @@ describe('relay secrets', () => {
   test('an SMC answer echoing the credentials is redacted, its JSON numbers intact', async () => {
     for (const [status, type] of [
       [400, 'application/json'],
-      [404, 'text/plain'],
+      [422, 'text/plain'],
     ]) {
       const relay = h.makeRelay({ fetch: echoingSmc(status, type) })
       const sent = await h.sendEvents([eventRow('m-1')], { via: relay })
       assert.equal(sent.status, status)
       assert.match(sent.text, /\[redacted\]/)
       if (type === 'application/json') assert.equal(sent.body.n, 1)
+    }
+  })
+
+  for (const echo of ['raw', 'uri', 'base64', 'base64url', 'hex']) {
+    test(`SMC echoing the credentials (${echo}, base64 at each byte offset): none reaches the caller`, async () => {
+      h.sim.setFaults({ echo })
+      const sent = await h.sendEvents([eventRow('m-1')])
+      assert.equal(sent.status, 400)
+      assert.match(sent.body.message, /^Unknown credentials: /)
+      assert.match(sent.text, /\[redacted\]/)
+      assertNoCredential(sent.text)
+      h.sim.setFaults({ echo: '' })
+    })
+  }
+
+  test('an admin URL carrying credentials: the configuration error shows neither', () => {
+    for (const [apiKey, apiSecret] of [
+      [API_KEY, API_SECRET],
+      ['other-key', 'other-secret'],
+    ]) {
+      const error = (() => {
+        try {
+          createRelay({
+            smcAdminUrl: `https://${API_KEY}:${API_SECRET}@acme.slgnt.eu`,
+            organization: 'acme',
+            apiKey,
+            apiSecret,
+          })
+        } catch (e) {
+          return e
+        }
+      })()
+      assert.ok(error instanceof RelayConfigError)
+      assert.match(error.message, /smcAdminUrl \(SMC_ADMIN_URL\) must be the admin URL/)
+      assertNoCredential(error.message)
+    }
+  })
+
+  test('a credential put in another option is not shown with that option’s problem', () => {
+    try {
+      createRelay({
+        smcAdminUrl: 'https://acme.slgnt.eu',
+        organization: 'acme',
+        apiKey: API_KEY,
+        apiSecret: API_SECRET,
+        eventsList: API_SECRET,
+        budgetPerMinute: `${API_KEY}:${API_SECRET}`,
+      })
+      assert.fail('accepted')
+    } catch (error) {
+      assert.ok(error instanceof RelayConfigError, String(error))
+      assert.equal(error.problems.length, 1)
+      assertNoCredential(error.message)
     }
   })
 

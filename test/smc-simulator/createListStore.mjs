@@ -6,7 +6,7 @@
 /** @typedef {{ id: number, fields: Record<string, string>, writes: number }} StoredRecord */
 /** @typedef {{ deduplication?: string, dataImportOption?: string, createSegment?: string, unlisted?: number }} LoadOptions
  *  `unlisted`: that many valid rows (the first ones) are not stored, and counted as failed without
- *  being listed, as an SMC answer whose counts exceed its list would have it. */
+ *  being listed, in a `PartiallySucceeded` answer: SMC's counts exceed its list. */
 
 /**
  * @param {ListDefinition} definition
@@ -241,7 +241,8 @@ const resultCode = (failed, total) =>
 function loadModel(total, invalid, counts) {
   const failed = invalid.length + counts.unlisted
   return {
-    result_code: resultCode(failed, total),
+    // Failures it does not list come with a claim of partial success, whatever the counts say.
+    result_code: counts.unlisted ? 'PartiallySucceeded' : resultCode(failed, total),
     errors: null,
     number_of_inserted_records: counts.inserted,
     number_of_updated_records: counts.updated,

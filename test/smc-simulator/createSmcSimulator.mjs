@@ -50,7 +50,8 @@ import {
  *   `result_code` (`Failed`, `ValidationFailed`)
  * @property {number} maxCallRows calls with more rows answer 413 and store nothing (0: no limit)
  * @property {number} unlisted that many valid rows of each call are not stored: counted in
- *   `number_of_failed_records`, yet not listed in `invalid_records`
+ *   `number_of_failed_records`, yet not listed in `invalid_records`, and the answer says
+ *   `PartiallySucceeded`
  * @property {string} echo every call is refused with 400, its message repeating the `X-ApiKey`
  *   received (the key, the secret, and both) as written here: `raw`, `uri` (%-encoded), `base64`,
  *   `base64url` or `hex`, each at the three byte alignments base64 has
@@ -305,6 +306,13 @@ export function createSmcSimulator(options = {}) {
 
     inFlight++
     maxInFlight = Math.max(maxInFlight, inFlight)
+    // A call the client gave up on is no longer in flight, even while its handler winds down.
+    let ended = false
+    const end = () => {
+      if (!ended) inFlight--
+      ended = true
+    }
+    request.signal.addEventListener('abort', end)
     try {
       const fault = drawChaos()
       const delay = faults.delayMs + (fault === 'slow' ? (faults.chaos?.slowMs ?? 50) : 0)
@@ -330,7 +338,7 @@ export function createSmcSimulator(options = {}) {
       }
       return /** @type {Response} */ (await finish(response))
     } finally {
-      inFlight--
+      end()
     }
   }
 
@@ -599,7 +607,7 @@ function checkChaos(chaos) {
  * A small seeded generator (mulberry32): the same seed draws the same numbers in [0, 1).
  * @param {number} seed
  */
-function seededRandom(seed) {
+export function seededRandom(seed) {
   let state = seed >>> 0
   return () => {
     state = (state + 0x6d2b79f5) >>> 0
