@@ -35,10 +35,10 @@ const KB = 1024
  * history is in the README ("Size budgets").
  */
 const BUDGET = {
-  esm: 5698,
-  iife: 6067,
+  esm: 5847,
+  iife: 6210,
   // Server side: set from what the relay weighed when it landed, plus headroom.
-  relay: 8 * KB,
+  relay: 10 * KB,
 }
 /** The hard cap of each browser bundle (6.5 KB): no budget may exceed it. */
 const CAP = 6656
