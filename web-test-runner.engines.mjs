@@ -22,4 +22,8 @@ export const deliveryIn = (browser) => ({
     'test/browser/transport-tabs.test.ts',
   ],
   browsers: [browser],
+  // Firefox and WebKit start slower than Chromium, much slower on a busy CI machine: past the
+  // default 30 s, web-test-runner gives up on the first file and navigates the half-started page
+  // again, which Firefox refuses ("A new navigation interrupted an unfinished navigation").
+  browserStartTimeout: 120_000,
 })
