@@ -125,6 +125,9 @@ describe('transport: persisted queue', function () {
     const { transport, push } = transportFor(ns)
     push(500)
     await waitFor(() => transport.stats.sent === 500, 8000)
+    // The removal waits for the write delay like any write, later on a busy machine; then long
+    // enough for a second write to show.
+    await waitFor(() => ours(removeItem, ns).length > 0)
     await sleep(150)
     expect(ours(setItem, ns)).to.have.length(1)
     expect(ours(removeItem, ns)).to.have.length(1)
