@@ -55,7 +55,10 @@ const persistedIds = (ns: string): string[] =>
     .flatMap((chunk) => chunk.flatMap(([, rows]) => rows.map(([, id]) => id)))
     .sort()
 
-describe('transport: persisted queue', () => {
+describe('transport: persisted queue', function () {
+  // Some tests wait up to 8 s (waitFor): WebKit writes and reads a queue of hundreds of KB
+  // slower than Chromium, past mocha's default 2 s.
+  this.timeout(8000)
   beforeEach(() => {
     errors.length = 0
     addEventListener('error', onError)
@@ -113,14 +116,18 @@ describe('transport: persisted queue', () => {
 
   it('leaves storage alone while answers come in, and removes its chunk once drained', async () => {
     const ns = namespace()
-    // Each answer arrives after the first write (≥ 100 ms after the pushes): answer by answer,
-    // the queue would be rewritten 4 times.
-    await script(ns, [{ status: 200, delayMs: 150 }])
+    // Each answer arrives after the first write (≥ 100 ms after the pushes, later when the
+    // engine's timers run late, as WebKit's under load do): answer by answer, the queue would be
+    // rewritten 4 times.
+    await script(ns, [{ status: 200, delayMs: 300 }])
     const setItem = sinon.spy(Storage.prototype, 'setItem')
     const removeItem = sinon.spy(Storage.prototype, 'removeItem')
     const { transport, push } = transportFor(ns)
     push(500)
     await waitFor(() => transport.stats.sent === 500, 8000)
+    // The removal waits for the write delay like any write, later on a busy machine; then long
+    // enough for a second write to show.
+    await waitFor(() => ours(removeItem, ns).length > 0)
     await sleep(150)
     expect(ours(setItem, ns)).to.have.length(1)
     expect(ours(removeItem, ns)).to.have.length(1)
