@@ -1,21 +1,49 @@
 // Relay benchmark (`npm run bench:relay`, after `npm run build`). On loopback, it starts the SMC
-// simulator and one relay process (the real `selligent-relay` CLI), then for 1, 50 and 500
-// concurrent clients, each sending batches of event rows as the plugin does, measures: events per
-// second through the relay, SMC calls per 10,000 events, and the latency the relay adds over
-// sending the same batches straight to the simulator. Each level stops after 10,000 events or
-// --seconds, whichever comes first. Options: --rows N (rows per request, default 10),
-// --seconds S (per level and path, default 5).
+// simulator and relay processes (the real `selligent-relay` CLI) and runs these scenarios:
+// - throughput: for 1, 50 and 500 concurrent clients, each sending batches of event rows as the
+//   plugin does, events per second through the relay, SMC calls per 10,000 events, and the latency
+//   the relay adds over sending the same batches straight to the simulator. Each level stops after
+//   10,000 events or --seconds, whichever comes first.
+// - flood: 1,000 connections each declaring a 1,000,000-byte body, sending up to 900,000 bytes of
+//   it and stalling; the relay's RSS before and at its peak, and /status probes answered.
+// - hang: SMC answers nothing for a minute while 300 clients keep sending for 20 s; the most SMC
+//   calls in flight at once, and the relay's peak RSS.
+// - slowloris: with the relay's file descriptors limited to 1,024, 2,000 connections send part of
+//   their headers and stall; /status probes answered.
+// - drain: 50 stalled uploads and one request in flight when SIGTERM comes; how long the relay
+//   takes to exit (RELAY_DRAIN_TIMEOUT_MS=5000), and whether the request in flight was answered.
+// Each abuse scenario starts a relay of its own with the default bounds.
+// Options: --rows N (rows per request, default 10), --seconds S (per level and path, default 5),
+// --scenarios a,b (default all), --relay-cli PATH (another build's dist/relay-cli.js, to measure
+// it the same way).
 import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { cpus } from 'node:os'
+import { resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { STANDARD_COLUMNS } from '../dist/relay.js'
 
+const SCENARIOS = ['throughput', 'flood', 'hang', 'slowloris', 'drain']
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '10' }, seconds: { type: 'string', default: '5' } },
+  options: {
+    rows: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '5' },
+    scenarios: { type: 'string', default: SCENARIOS.join(',') },
+    'relay-cli': {
+      type: 'string',
+      default: fileURLToPath(new URL('../dist/relay-cli.js', import.meta.url)),
+    },
+  },
 })
 const ROWS = Number(values.rows)
 const SECONDS = Number(values.seconds)
+const RELAY_CLI = resolve(values['relay-cli'])
+const RUN = values.scenarios.split(',')
+for (const name of RUN) if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}`)
 const LEVELS = [1, 50, 500]
 const EVENTS_PER_LEVEL = 10_000
 const KEY = 'bench-key'
@@ -40,12 +68,22 @@ const CONTEXT = JSON.stringify({
   locale: 'en-GB',
 })
 
-/** Starts a node script and resolves with the URL it prints on its `listening on` line. */
-function start(script, env) {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], {
+/**
+ * Starts a node script and resolves with the URL it prints on its `listening on` line. With
+ * `fdLimit`, the process may open at most that many file descriptors.
+ */
+function start(script, env, fdLimit) {
+  const path = script.startsWith('/') ? script : fileURLToPath(new URL(script, import.meta.url))
+  const command = fdLimit
+    ? ['/bin/sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$1"`, process.execPath, path]]
+    : [process.execPath, [path]]
+  const child = spawn(command[0], command[1], {
     env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
+  if (process.env.BENCH_DEBUG)
+    child.stderr.on('data', (d) => process.stderr.write(`${script}: ${d}`))
+  child.stderr.resume()
   return new Promise((resolve, reject) => {
     let out = ''
     child.stdout.on('data', (chunk) => {
@@ -118,67 +156,281 @@ const sim = await start('../test/smc-simulator/cli.mjs', {
   SIM_API_SECRET: SECRET,
   SIM_RATE_LIMIT_PER_MINUTE: String(1e9),
 })
-const relay = await start('../dist/relay-cli.js', {
+const RELAY_ENV = {
   SMC_ADMIN_URL: sim.url,
   SMC_ORGANIZATION: 'acme',
   SMC_API_KEY: KEY,
   SMC_API_SECRET: SECRET,
-  // Measure the relay, not its protections: the budget and per-client limit would throttle the load.
-  RELAY_BUDGET_PER_MINUTE: String(1e9),
+  // One load generator is one client address: the per-client limit would refuse it.
   RELAY_RATE_LIMIT_PER_CLIENT: '0',
-})
-relay.child.stdout.resume()
+}
+const startRelay = (env = {}, fdLimit = undefined) =>
+  start(RELAY_CLI, { ...RELAY_ENV, ...env }, fdLimit)
+const setFaults = (faults) =>
+  fetch(`${sim.url}/__smc/faults`, { method: 'POST', body: JSON.stringify(faults) })
 
-const results = []
-try {
-  // Warm-up (JIT, connection pools) on both paths, not measured.
-  await load(`${relay.url}${PATH}`, { 'Content-Type': 'text/plain' }, 50, 'warm-r', 1)
-  await load(
-    `${sim.url}/Portal/Api${PATH}`,
-    { 'Content-Type': 'application/json', 'X-ApiKey': `${KEY}:${SECRET}` },
-    50,
-    'warm-d',
-    1,
-  )
-  for (const clients of LEVELS) {
-    await reset(sim.url)
-    const through = await load(
-      `${relay.url}${PATH}`,
-      { 'Content-Type': 'text/plain' },
-      clients,
-      `r${clients}`,
-    )
-    const calls = await smcCalls(sim.url)
-    await reset(sim.url)
-    const direct = await load(
+async function throughput() {
+  // Measure the relay, not its protections: the budget would throttle the load.
+  const relay = await startRelay({ RELAY_BUDGET_PER_MINUTE: String(1e9) })
+  relay.child.stdout.resume()
+  const results = []
+  try {
+    // Warm-up (JIT, connection pools) on both paths, not measured.
+    await load(`${relay.url}${PATH}`, { 'Content-Type': 'text/plain' }, 50, 'warm-r', 1)
+    await load(
       `${sim.url}/Portal/Api${PATH}`,
       { 'Content-Type': 'application/json', 'X-ApiKey': `${KEY}:${SECRET}` },
-      clients,
-      `d${clients}`,
+      50,
+      'warm-d',
+      1,
     )
-    results.push({ clients, through, direct, calls })
+    for (const clients of LEVELS) {
+      await reset(sim.url)
+      const through = await load(
+        `${relay.url}${PATH}`,
+        { 'Content-Type': 'text/plain' },
+        clients,
+        `r${clients}`,
+      )
+      const calls = await smcCalls(sim.url)
+      await reset(sim.url)
+      const direct = await load(
+        `${sim.url}/Portal/Api${PATH}`,
+        { 'Content-Type': 'application/json', 'X-ApiKey': `${KEY}:${SECRET}` },
+        clients,
+        `d${clients}`,
+      )
+      results.push({ clients, through, direct, calls })
+    }
+  } finally {
+    relay.child.kill()
   }
-} finally {
-  relay.child.kill()
-  sim.child.kill()
+
+  const ms = (n) => `${n.toFixed(1)} ms`
+  console.log(
+    `\nThroughput: ${ROWS} rows per request, default coalescing window (50 ms), up to ${EVENTS_PER_LEVEL} events or ${SECONDS} s per level\n`,
+  )
+  console.log(
+    '| clients | events | events/s | SMC calls | SMC calls per 10,000 events | p50 added | p99 added | p50 / p99 relay | p50 / p99 direct |',
+  )
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  for (const { clients, through, direct, calls } of results) {
+    const perTenThousand = through.events ? Math.round((calls / through.events) * 10_000) : NaN
+    console.log(
+      `| ${clients} | ${through.events} | ${Math.round(through.events / through.seconds)} | ${calls} | ${perTenThousand} | ${ms(through.p50 - direct.p50)} | ${ms(through.p99 - direct.p99)} | ${ms(through.p50)} / ${ms(through.p99)} | ${ms(direct.p50)} / ${ms(direct.p99)} |`,
+    )
+    if (through.failures || direct.failures)
+      console.log(`  (failed requests: relay ${through.failures}, direct ${direct.failures})`)
+  }
 }
 
-const ms = (n) => `${n.toFixed(1)} ms`
-console.log(
-  `\nRelay benchmark — ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, loopback`,
-)
-console.log(
-  `${ROWS} rows per request, default coalescing window (50 ms), up to ${EVENTS_PER_LEVEL} events or ${SECONDS} s per level\n`,
-)
-console.log(
-  '| clients | events | events/s | SMC calls | SMC calls per 10,000 events | p50 added | p99 added | p50 / p99 relay | p50 / p99 direct |',
-)
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
-for (const { clients, through, direct, calls } of results) {
-  const perTenThousand = through.events ? Math.round((calls / through.events) * 10_000) : NaN
-  console.log(
-    `| ${clients} | ${through.events} | ${Math.round(through.events / through.seconds)} | ${calls} | ${perTenThousand} | ${ms(through.p50 - direct.p50)} | ${ms(through.p99 - direct.p99)} | ${ms(through.p50)} / ${ms(through.p99)} | ${ms(direct.p50)} / ${ms(direct.p99)} |`,
+/** The resident memory of a process in MB, from Linux's /proc. */
+function rssMb(pid) {
+  const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+  return Math.round(Number(kb) / 1024)
+}
+
+/** Samples a process's RSS every 100 ms until `stop` is called; then resolves with the peak. */
+function watchRss(pid) {
+  let peak = rssMb(pid)
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssMb(pid))
+    } catch {
+      // The process is gone.
+    }
+  }, 100)
+  return () => {
+    clearInterval(timer)
+    return peak
+  }
+}
+
+/** GET /status with a deadline; whether it answered 200. */
+async function statusOk(url, ms = 2000) {
+  try {
+    const response = await fetch(`${url}/status`, { signal: AbortSignal.timeout(ms) })
+    await response.arrayBuffer()
+    return response.status === 200
+  } catch (error) {
+    if (process.env.BENCH_DEBUG) console.log('probe', error.name, error.cause?.code, error.message)
+    return false
+  }
+}
+
+/** A raw connection that writes `head`, then up to `bodyBytes` as fast as the relay reads them. */
+function rawConnection(url, head, bodyBytes = 0) {
+  const { port } = new URL(url)
+  const socket = connect(Number(port), '127.0.0.1')
+  const state = { socket, answered: '', closed: false }
+  socket.on('data', (chunk) => {
+    if (state.answered.length < 64) state.answered += chunk
+  })
+  socket.on('error', () => undefined)
+  socket.on('close', () => (state.closed = true))
+  socket.once('connect', async () => {
+    socket.write(head)
+    const chunk = Buffer.alloc(64 * 1024, '[')
+    for (let sent = 0; sent < bodyBytes && !state.closed; sent += chunk.length) {
+      // Stop writing where the relay stops reading, as a stalled client does.
+      if (!socket.write(chunk.subarray(0, Math.min(chunk.length, bodyBytes - sent)))) {
+        const drained = await Promise.race([once(socket, 'drain'), sleep(2000)])
+        if (!drained) return
+      }
+    }
+  })
+  return state
+}
+
+const uploadHead = (length) =>
+  `POST ${PATH} HTTP/1.1\r\nHost: relay.test\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\n\r\n`
+
+async function flood() {
+  const relay = await startRelay()
+  relay.child.stdout.resume()
+  try {
+    await load(`${relay.url}${PATH}`, { 'Content-Type': 'text/plain' }, 10, 'warm', 1)
+    const before = rssMb(relay.child.pid)
+    const peak = watchRss(relay.child.pid)
+    const connections = Array.from({ length: 1000 }, () =>
+      rawConnection(relay.url, uploadHead(1_000_000), 900_000),
+    )
+    // A probe every 500 ms, each given 2 s, whatever the others do.
+    const probes = []
+    for (let i = 0; i < 30; i++, await sleep(500)) probes.push(statusOk(relay.url))
+    const answered = (await Promise.all(probes)).filter(Boolean).length
+    const refused = connections.filter((c) => /^HTTP\/1\.1 5\d\d/.test(c.answered)).length
+    const closed = connections.filter((c) => c.closed).length
+    for (const c of connections) c.socket.destroy()
+    console.log(
+      `\nFlood: 1,000 uploads declaring 1,000,000 bytes, up to 900,000 sent each, then stalled (15 s)\n` +
+        `relay RSS ${before} MB before, ${peak()} MB at peak; /status answered ${answered} of ${probes.length} probes; ` +
+        `${refused} uploads answered 5xx, ${closed} closed by the relay`,
+    )
+  } finally {
+    relay.child.kill()
+  }
+}
+
+/** A batch of `rows` event rows as the plugin sends them. */
+const batchOf = (tag, rows) =>
+  JSON.stringify(
+    Array.from({ length: rows }, (_, r) => [
+      `${tag}-${r}`,
+      'track',
+      'Order Completed',
+      'user-1',
+      'anon-1',
+      '',
+      PROPERTIES,
+      CONTEXT,
+      new Date().toISOString(),
+    ]),
   )
-  if (through.failures || direct.failures)
-    console.log(`  (failed requests: relay ${through.failures}, direct ${direct.failures})`)
+
+async function hang() {
+  const relay = await startRelay()
+  relay.child.stdout.resume()
+  try {
+    await load(`${relay.url}${PATH}`, { 'Content-Type': 'text/plain' }, 10, 'warm', 1)
+    await reset(sim.url)
+    await setFaults({ delayMs: 60_000 })
+    const before = rssMb(relay.child.pid)
+    const peak = watchRss(relay.child.pid)
+    // Browsers keep arriving whatever SMC does: 100 batches of 100 rows a second, for 20 s.
+    const answers = []
+    for (let i = 0; i < 2000; i++, await sleep(10)) {
+      answers.push(
+        fetch(`${relay.url}${PATH}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/plain' },
+          body: batchOf(`hang-${i}`, 100),
+        }).then(
+          (response) => response.arrayBuffer().then(() => response.status),
+          () => 0,
+        ),
+      )
+    }
+    const statuses = await Promise.all(answers)
+    const { maxInFlight } = await (await fetch(`${sim.url}/__smc/state`)).json()
+    const count = (status) => statuses.filter((s) => s === status).length
+    console.log(
+      `\nSMC hanging: 100 batches of 100 rows a second for 20 s while SMC answers nothing\n` +
+        `most SMC calls in flight at once: ${maxInFlight}; relay RSS ${before} MB before, ${peak()} MB at peak; ` +
+        `answers: ${count(503)} × 503, ${count(429)} × 429, ${count(0)} without an answer`,
+    )
+  } finally {
+    await setFaults({ delayMs: 0 })
+    relay.child.kill()
+  }
+}
+
+async function slowloris() {
+  const relay = await startRelay({}, 1024)
+  relay.child.stdout.resume()
+  try {
+    const connections = Array.from({ length: 2000 }, () =>
+      rawConnection(relay.url, 'GET /status HTTP/1.1\r\nHost: relay.test\r\nX-Slow: '),
+    )
+    await sleep(3000)
+    let answered = 0
+    for (let i = 0; i < 20; i++) if (await statusOk(relay.url)) answered++
+    const open = connections.filter((c) => !c.closed).length
+    for (const c of connections) c.socket.destroy()
+    console.log(
+      `\nSlowloris: relay limited to 1,024 file descriptors, 2,000 connections stalled in their headers\n` +
+        `/status answered ${answered} of 20 probes; ${open} of the stalled connections still open`,
+    )
+  } finally {
+    relay.child.kill()
+  }
+}
+
+async function drain() {
+  const relay = await startRelay({ RELAY_DRAIN_TIMEOUT_MS: '5000' })
+  if (process.env.BENCH_DEBUG)
+    relay.child.stdout.on('data', (d) => process.stdout.write(`relay: ${d}`))
+  relay.child.stdout.resume()
+  try {
+    await setFaults({ delayMs: 1000 })
+    const stalled = Array.from({ length: 50 }, () =>
+      rawConnection(relay.url, uploadHead(10_000), 100),
+    )
+    const inFlight = fetch(`${relay.url}${PATH}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      body: JSON.stringify([[`drain-1`, 'track', '', '', '', '', '', '', '']]),
+    }).then(
+      (response) => response.status,
+      (error) => `no answer (${error.cause?.code ?? error.message})`,
+    )
+    // Stopped once the request is being forwarded.
+    while ((await smcCalls(sim.url)) === 0) await sleep(10)
+    const stopped = Date.now()
+    relay.child.kill('SIGTERM')
+    const exited = await Promise.race([
+      once(relay.child, 'exit').then(() => `${((Date.now() - stopped) / 1000).toFixed(1)} s`),
+      sleep(60_000).then(() => 'still running after 60 s'),
+    ])
+    for (const c of stalled) c.socket.destroy()
+    console.log(
+      `\nDrain: SIGTERM with 50 stalled uploads and one request waiting on SMC (1 s)\n` +
+        `exited after ${exited}; the request in flight got ${await inFlight}`,
+    )
+  } finally {
+    await setFaults({ delayMs: 0 })
+    relay.child.kill('SIGKILL')
+  }
+}
+
+console.log(
+  `\nRelay benchmark — ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, loopback, ${RELAY_CLI}`,
+)
+try {
+  for (const name of RUN) {
+    await reset(sim.url)
+    await { throughput, flood, hang, slowloris, drain }[name]()
+  }
+} finally {
+  sim.child.kill()
 }

@@ -86,8 +86,6 @@ interface Connection {
   /** `idle`: no request yet, or between requests; `request`: one is being read or answered. */
   phase: 'idle' | 'request'
   since: number
-  /** Requests it has made. */
-  requests: number
   request?: IncomingMessage
   response?: ServerResponse
 }
@@ -98,10 +96,11 @@ interface Connections {
 }
 
 /**
- * Keeps at most `max` connections. Past it, a new connection closes the connection idle the
- * longest (no request, or headers not yet complete), else the one sending its body the longest;
- * connections whose requests are fully read and being answered are never closed. A flood of
- * stalled connections thus keeps turning over, and a health check still gets through.
+ * Keeps at most `max` connections. Past it, a new connection closes the one that has gone the
+ * longest without a request fully received: idle between requests, still sending its headers,
+ * or still sending its body. Connections whose requests are fully read and being answered are
+ * never closed. A flood of stalled connections thus keeps turning over, oldest first, and a
+ * health check, the newest, gets through.
  */
 function trackConnections(server: Server, max: number): Connections {
   const connections: Connections = { open: new Map(), draining: false }
@@ -115,9 +114,7 @@ function trackConnections(server: Server, max: number): Connections {
   }
   server.on('connection', (socket: Socket) => {
     if (open.size >= max) {
-      const victim =
-        oldest((c) => c.phase === 'idle') ??
-        oldest((c) => c.phase === 'request' && c.request?.complete === false)
+      const victim = oldest((c) => c.phase === 'idle' || c.request?.complete === false)
       if (!victim) {
         socket.destroy()
         return
@@ -125,7 +122,7 @@ function trackConnections(server: Server, max: number): Connections {
       victim.destroy()
       open.delete(victim)
     }
-    open.set(socket, { phase: 'idle', since: Date.now(), requests: 0 })
+    open.set(socket, { phase: 'idle', since: Date.now() })
     socket.once('close', () => open.delete(socket))
   })
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
@@ -133,7 +130,6 @@ function trackConnections(server: Server, max: number): Connections {
     if (connections.draining) response.setHeader('Connection', 'close')
     if (!connection) return
     Object.assign(connection, { phase: 'request', since: Date.now(), request, response })
-    connection.requests++
     response.once('close', () => {
       Object.assign(connection, {
         phase: 'idle',
@@ -149,23 +145,17 @@ function trackConnections(server: Server, max: number): Connections {
 /** Stops the server within `timeoutMs`, answering what it can (see {@link RelayServer.close}). */
 async function drain(server: Server, connections: Connections, timeoutMs: number): Promise<void> {
   connections.draining = true
+  // Node also closes, at once, every connection with no request in progress.
   const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-  const idle = (connection: Connection) => connection.phase === 'idle'
-  for (const [socket, connection] of connections.open) {
-    // Between requests: nothing to answer. A connection that has made no request yet may be
-    // sending one right now, and gets `grace` to do so.
-    if (idle(connection) && connection.requests > 0) socket.destroy()
-    else if (!connection.response?.headersSent)
-      connection.response?.setHeader('Connection', 'close')
+  for (const { response } of connections.open.values()) {
+    if (response && !response.headersSent) response.setHeader('Connection', 'close')
   }
-  // Time to send a first request, and time kept at the end to write the 503s before closing.
+  // Time kept at the end to write the 503s before the connections close.
   const grace = Math.min(500, Math.floor(timeoutMs / 4))
   const timers: ReturnType<typeof setTimeout>[] = []
   const wait = (ms: number) =>
     Promise.race([closed, new Promise<void>((resolve) => timers.push(setTimeout(resolve, ms)))])
-  await wait(grace)
-  for (const [socket, connection] of connections.open) if (idle(connection)) socket.destroy()
-  await wait(timeoutMs - 2 * grace)
+  await wait(timeoutMs - grace)
   const stopping = new RelayError(503, 'ERR_RELAY_STOPPING', 'The relay is stopping; retry later', {
     headers: { 'Retry-After': String(RETRY_AFTER_UNAVAILABLE_S) },
   })

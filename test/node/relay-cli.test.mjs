@@ -160,7 +160,8 @@ describe('selligent-relay CLI', () => {
           headers: { 'Content-Type': 'text/plain' },
           body: JSON.stringify([eventRow(`drain-${signal}`)]),
         })
-        await sleep(100)
+        // Stopped once the request is being forwarded.
+        while (sim.calls === 0) await sleep(10)
         const stopped = Date.now()
         child.kill(signal)
         const answer = await inFlight
