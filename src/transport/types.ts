@@ -33,6 +33,13 @@ export interface DeliveryReport {
 export interface TransportStats {
   /** Rows held now: waiting, or in a request whose answer has not come. */
   readonly queued: number
+  /**
+   * Of `queued`, the rows held in memory only: past the storage bounds (`maxQueueRows`,
+   * `maxQueueBytes`; the oldest rows, which are sent first), or all of them when nothing is
+   * stored (persistence off, no Web Locks). A page that dies loses these; a page left reports
+   * those it could not hand to the browser as `lost`.
+   */
+  readonly memoryOnly: number
   /** Rows the server accepted. */
   sent: number
   /** Requests sent with `fetch` (beacons are counted in `beaconed`). */
@@ -43,8 +50,9 @@ export interface TransportStats {
   beaconed: number
   /**
    * Rows given up on, by reason: `rejected` (a 4xx other than 408/429, or a failed
-   * `result_code`), `invalid` (listed in `invalid_records`), `attempts` (still failing after
-   * `maxAttempts` tries), `overflow` (pushed out of a full queue).
+   * `result_code`), `invalid` (listed in `invalid_records`), `attempts`
+   * (still failing after `maxAttempts` tries), `overflow` (pushed out past the memory bounds),
+   * `lost` (held in memory only when the page was left).
    */
   dropped: Record<string, number>
 }
@@ -59,13 +67,17 @@ export interface TransportOptions {
   readonly batchSize: number
   /** Milliseconds a row may wait for others before its target is flushed. */
   readonly flushInterval: number
-  /** Rows kept queued at most; past it the oldest are dropped (reason `overflow`). */
+  /** Rows stored at most; past it the oldest are held in memory only. */
   readonly maxQueueRows: number
   /**
-   * Bytes of queued rows kept at most, counted as stored (row JSON, id, attempt count); past it
-   * the oldest are dropped (reason `overflow`).
+   * Bytes of rows stored at most, counted as stored (row JSON, id, attempt count); past it the
+   * oldest are held in memory only.
    */
   readonly maxQueueBytes: number
+  /** Rows held at most, stored or not; past it the oldest are dropped (reason `overflow`). */
+  readonly maxMemoryRows: number
+  /** Bytes of rows held at most, counted as stored; past it the oldest are dropped (`overflow`). */
+  readonly maxMemoryBytes: number
   /** Tries per row before it is dropped (reason `attempts`). */
   readonly maxAttempts: number
   /**

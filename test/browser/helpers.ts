@@ -116,4 +116,4 @@ export async function until(
   }
 }
 
-export type { Context }
+export type { Analytics, Context }

@@ -72,6 +72,8 @@ const TUNING_KEYS = [
   'flushInterval',
   'maxQueueRows',
   'maxQueueBytes',
+  'maxMemoryRows',
+  'maxMemoryBytes',
   'maxAttempts',
   'persist',
   'debug',
