@@ -35,8 +35,8 @@ const KB = 1024
  * history is in the README ("Size budgets").
  */
 const BUDGET = {
-  esm: 5838,
-  iife: 6209,
+  esm: 5881,
+  iife: 6252,
   // Server side: set from what the relay weighed when it landed, plus headroom.
   relay: 8 * KB,
 }

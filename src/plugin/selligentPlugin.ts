@@ -148,6 +148,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
           memoryOnly: held.length,
           sent: 0,
           requests: 0,
+          splitRequests: 0,
           retried: 0,
           beaconed: 0,
           dropped: {},

@@ -164,6 +164,7 @@ export function createTransport(options: TransportOptions): Transport {
     },
     sent: 0,
     requests: 0,
+    splitRequests: 0,
     retried: 0,
     beaconed: 0,
     dropped: {},
@@ -448,6 +449,13 @@ export function createTransport(options: TransportOptions): Transport {
       const spent = entries.filter((e) => !kept.includes(e))
       const why = `Gave up after ${maxAttempts} attempts${status ? '' : `: ${answer}`}`
       drop(lane, spent, 'attempts', why, status)
+    } else if (entries[1] && (status === 400 || status === 413 || status === 422)) {
+      // Refused whole, most likely for one bad row (or its size): the halves go again, down to
+      // single rows, so only rows refused on their own are dropped, each with its own answer.
+      count(entries, 1)
+      stats.splitRequests += 2
+      void send(lane, entries.splice(0, entries.length >> 1), false)
+      void send(lane, entries, false)
     } else {
       const why = `SMC refused: ${(result.result_code as string) || answer.slice(0, 200)}`
       drop(lane, entries, 'rejected', why, status)

@@ -44,13 +44,18 @@ export interface TransportStats {
   sent: number
   /** Requests sent with `fetch` (beacons are counted in `beaconed`). */
   requests: number
+  /**
+   * Of `requests`, those that re-sent half of a request refused whole (400, 413, 422), to find
+   * the rows refused on their own.
+   */
+  splitRequests: number
   /** Rows queued again after a retryable failure (network error, 408, 429, 5xx). */
   retried: number
   /** Rows handed to `navigator.sendBeacon` at page leave, whose outcome no page can observe. */
   beaconed: number
   /**
    * Rows given up on, by reason: `rejected` (a 4xx other than 408/429, or a failed
-   * `result_code`), `invalid` (listed in `invalid_records`), `attempts`
+   * `result_code`; refused on its own), `invalid` (listed in `invalid_records`), `attempts`
    * (still failing after `maxAttempts` tries), `overflow` (pushed out past the memory bounds),
    * `lost` (held in memory only when the page was left).
    */
