@@ -35,8 +35,8 @@ const KB = 1024
  * history is in the README ("Size budgets").
  */
 const BUDGET = {
-  esm: 5847,
-  iife: 6210,
+  esm: 6085,
+  iife: 6439,
   // Server side: set from what the relay weighed when it landed, plus headroom.
   relay: 10 * KB,
 }

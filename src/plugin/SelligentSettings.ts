@@ -56,13 +56,23 @@ export interface SelligentCommonSettings {
   batchSize?: number
   /** Milliseconds a row waits for others before it is sent. Default `1000`. */
   flushInterval?: number
-  /** Rows kept queued at most; past it the oldest are dropped. Default `5000`. */
+  /**
+   * Rows kept in `localStorage` at most; past it the oldest are held in memory only (sent first,
+   * lost if the page dies). Default `5000`.
+   */
   maxQueueRows?: number
   /**
-   * Bytes of queued rows kept at most, counted as stored (row JSON, id, attempt count); past it
-   * the oldest are dropped. Default `1000000`.
+   * Bytes of rows kept in `localStorage` at most, counted as stored (row JSON, id, attempt
+   * count); past it the oldest are held in memory only. Default `1000000`.
    */
   maxQueueBytes?: number
+  /**
+   * Rows held at most, stored or in memory only (and calls made before `load()`); past it the
+   * oldest are dropped. Default `15000`.
+   */
+  maxMemoryRows?: number
+  /** Bytes of rows held at most, counted as stored; past it the oldest are dropped. Default `15000000`. */
+  maxMemoryBytes?: number
   /** Tries per row before it is dropped with an error. Default `10`. */
   maxAttempts?: number
   /** Keep the queue in `localStorage` so rows survive reloads and crashes. Default `true`. */

@@ -32,6 +32,8 @@ export const SETTING_RULES: readonly (readonly [string, Check, string, unknown?]
   ['flushInterval', (v) => Number.isFinite(v) && (v as number) >= 0, 'a number ≥ 0 (ms)', 1000],
   ['maxQueueRows', isCount, COUNT, 5000],
   ['maxQueueBytes', isCount, COUNT, 1_000_000],
+  ['maxMemoryRows', isCount, COUNT, 15_000],
+  ['maxMemoryBytes', isCount, COUNT, 15_000_000],
   ['maxAttempts', isCount, COUNT, 10],
   ['persist', isFlag, FLAG, true],
   ['debug', isFlag, FLAG, false],
@@ -61,6 +63,8 @@ export interface ResolvedSettings {
   readonly flushInterval: number
   readonly maxQueueRows: number
   readonly maxQueueBytes: number
+  readonly maxMemoryRows: number
+  readonly maxMemoryBytes: number
   readonly maxAttempts: number
   readonly persist: boolean
   readonly debug: boolean

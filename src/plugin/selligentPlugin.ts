@@ -65,7 +65,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   let transport: Transport | undefined
   let analytics: Analytics | undefined
   let events: Target
-  // Calls made before load() has finished wait here, bounded like the queue they will join.
+  // Calls made before load() has finished wait here, bounded like what the queue holds.
   let held: Context[] = []
   // Once a user is identified, analytics-next overwrites an alias event's userId with the old id
   // (docs/design.md#alias-calls): such aliases wait for its `alias` emitter, which alone still
@@ -100,7 +100,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
 
   function deliver(ctx: Context, alias?: AliasIds): void {
     if (!transport) {
-      if (held.push(ctx) > s.maxQueueRows) held.shift()
+      if (held.push(ctx) > s.maxMemoryRows) held.shift()
       return
     }
     const { event } = ctx
@@ -116,8 +116,8 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     }
     const id = event.messageId ?? ctx.id
     contexts.set(id, ctx)
-    // A row another tab delivers is never reported here: forget the oldest past the queue's cap.
-    if (contexts.size > s.maxQueueRows) contexts.delete(contexts.keys().next().value as string)
+    // A row another tab delivers is never reported here: forget the oldest past what the queue holds.
+    if (contexts.size > s.maxMemoryRows) contexts.delete(contexts.keys().next().value as string)
     transport.push(request.target, request.row, id)
   }
 
@@ -146,8 +146,10 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
       return (
         transport?.stats ?? {
           queued: held.length,
+          memoryOnly: held.length,
           sent: 0,
           requests: 0,
+          splitRequests: 0,
           retried: 0,
           beaconed: 0,
           dropped: {},

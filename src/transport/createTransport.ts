@@ -35,10 +35,10 @@ interface Entry {
   readonly json_: string
   /** Tries that failed retryably. */
   tries_: number
-  /** Push order across targets, to find the oldest row when the queue is full. */
+  /** Push order across targets, to find the oldest row past a bound (see `trim`). */
   readonly order_: number
-  /** The storage chunk it is written in (see `persist`). */
-  readonly chunk_: number
+  /** The storage chunk it is written in (see `persist`); 0: held in memory only. */
+  chunk_: number
 }
 
 /** The rows of one target and its delivery state; targets never wait for one another. */
@@ -48,14 +48,19 @@ interface Lane {
   /** Its URL. */
   readonly url_: string
   /** Rows waiting, oldest first. */
-  readonly waiting_: Entry[]
+  waiting_: Entry[]
+  /**
+   * Where `trim` looks for the lane's oldest stored row: the rows waiting before it are held in
+   * memory only (or were requeued in front of it).
+   */
+  unstored_: number
   /** Requests awaiting an answer; a normal send waits for none to be out. */
   awaiting_: number
   /** Retryable failures in a row; a failing lane sends nothing at page leave. */
   failures_: number
   /** No request before this time (backoff, or the server's rate-limit reset). */
   notBefore_: number
-  /** Rows pushed out of the full queue in this task, reported together: one error per burst. */
+  /** Rows pushed out past the memory bounds in this task, reported together: one error per burst. */
   readonly overflowed_: Entry[]
   /** The timer that will pump it. */
   timer_?: ReturnType<typeof setTimeout> | undefined
@@ -130,8 +135,12 @@ export function createTransport(options: TransportOptions): Transport {
   // A beacon carries a text/plain body and no headers: only requests with no other headers
   // (proxy mode) can go as one.
   const beaconable = json(headers) === '{"Content-Type":"text/plain"}'
+  // Rows held (waiting, or in a request not answered yet) and their bytes as stored; and of them,
+  // those that storage holds (docs/design.md#transport, "Bounds").
   let rows = 0
   let bytes = 0
+  let storedRows = 0
+  let storedBytes = 0
   let seq = 0
   // Chunk numbers have 7 digits (up to 9 million chunks): as text they sort in the order started.
   let chunks = 1e6
@@ -149,12 +158,14 @@ export function createTransport(options: TransportOptions): Transport {
   let persistTimer: ReturnType<typeof setTimeout> | undefined
   const stats: TransportStats = {
     get queued() {
-      let n = rows
-      for (const request of inflight) n += request.rows_.length
-      return n
+      return rows
+    },
+    get memoryOnly() {
+      return rows - storedRows
     },
     sent: 0,
     requests: 0,
+    splitRequests: 0,
     retried: 0,
     beaconed: 0,
     dropped: {},
@@ -184,6 +195,7 @@ export function createTransport(options: TransportOptions): Transport {
           target_: target,
           url_: baseUrl + path,
           waiting_: [],
+          unstored_: 0,
           overflowed_: [],
           awaiting_: 0,
           failures_: 0,
@@ -197,13 +209,25 @@ export function createTransport(options: TransportOptions): Transport {
 
   const count = (entries: Entry[], sign: number): void => {
     for (const e of entries) {
+      const size = sign * stored(e)
       rows += sign
-      bytes += sign * stored(e)
+      bytes += size
+      if (e.chunk_) {
+        storedRows += sign
+        storedBytes += size
+      }
     }
   }
 
+  // A new row is stored (where anything is): storage keeps the newest rows (see `trim`).
   const enqueue = (lane: Lane, id: string, json: string, tries: number): void => {
-    const entry: Entry = { id_: id, json_: json, tries_: tries, order_: seq++, chunk_: lane.chunk_ }
+    const entry: Entry = {
+      id_: id,
+      json_: json,
+      tries_: tries,
+      order_: seq++,
+      chunk_: prefix ? lane.chunk_ : 0,
+    }
     lane.waiting_.push(entry)
     count([entry], 1)
     // The chunk is full: the next rows start another.
@@ -228,9 +252,9 @@ export function createTransport(options: TransportOptions): Transport {
     for (let i = 0; i < n; i++) {
       if ((size += lane.waiting_[i]!.json_.length + 1) > budget) n = Math.max(i, least)
     }
-    const entries = lane.waiting_.splice(0, n)
-    count(entries, -1)
-    return entries
+    // The rows left may be stored ones: `trim` looks from the first again.
+    lane.unstored_ = 0
+    return lane.waiting_.splice(0, n)
   }
 
   const drop = (lane: Lane, entries: Entry[], why: string, text: string, status: number): void => {
@@ -245,21 +269,50 @@ export function createTransport(options: TransportOptions): Transport {
       drop(lane, lane.overflowed_.splice(0), 'overflow', 'Queue full', 0)
   }
 
-  // The byte bound counts queued rows as stored (see `count`), so it bounds what storage holds.
+  /** The lane whose waiting row at `at(lane)` is the oldest; none if no lane has one. */
+  const oldestAt = (at: (lane: Lane) => number): Lane | undefined => {
+    let oldest: Lane | undefined
+    for (const lane of lanes.values()) {
+      if (
+        (lane.waiting_[at(lane)]?.order_ ?? Infinity) <
+        (oldest?.waiting_[at(oldest)]?.order_ ?? Infinity)
+      )
+        oldest = lane
+    }
+    return oldest
+  }
+
+  /**
+   * Brings the queue within its bounds. Past the storage bounds the oldest stored rows are held in
+   * memory only: storage keeps the newest, and the rows it gives up are the next to be sent. Past
+   * the memory bounds the oldest rows are dropped. Rows in flight count but are never picked:
+   * their answer frees them (docs/design.md#transport, "Bounds").
+   */
   const trim = (): void => {
-    while (rows > options.maxQueueRows || bytes > options.maxQueueBytes) {
-      // Some lane holds a row: `rows` and `bytes` count only rows waiting in lanes.
-      let oldest!: Lane
-      for (const lane of lanes.values()) {
-        if ((lane.waiting_[0]?.order_ ?? Infinity) < (oldest?.waiting_[0]?.order_ ?? Infinity))
-          oldest = lane
-      }
+    let lane: Lane | undefined
+    while (
+      (rows > options.maxMemoryRows || bytes > options.maxMemoryBytes) &&
+      (lane = oldestAt(() => 0))
+    ) {
       if (!full) console.warn('[Selligent] queue full: oldest rows dropped')
       full = true
-      if (!oldest.overflowed_.length) queueMicrotask(reportOverflow)
-      const entry = oldest.waiting_.shift()!
+      if (!lane.overflowed_.length) queueMicrotask(reportOverflow)
+      if (lane.unstored_) lane.unstored_--
+      const entry = lane.waiting_.shift()!
       count([entry], -1)
-      oldest.overflowed_.push(entry)
+      lane.overflowed_.push(entry)
+    }
+    while (
+      (storedRows > options.maxQueueRows || storedBytes > options.maxQueueBytes) &&
+      (lane = oldestAt((lane) => {
+        while (lane.waiting_[lane.unstored_]?.chunk_ === 0) lane.unstored_++
+        return lane.unstored_
+      }))
+    ) {
+      const entry = lane.waiting_[lane.unstored_++]!
+      count([entry], -1)
+      entry.chunk_ = 0
+      count([entry], 1)
     }
   }
 
@@ -281,6 +334,7 @@ export function createTransport(options: TransportOptions): Transport {
       for (const e of [...inflight]
         .flatMap((request) => (request.lane_ === lane && !request.handedOver_ ? request.rows_ : []))
         .concat(lane.waiting_)) {
+        if (!e.chunk_) continue
         const part = parts.get(e.chunk_) ?? [name, '', []]
         parts.set(e.chunk_, part)
         part[1] += `${e.order_}.${e.tries_},`
@@ -288,6 +342,12 @@ export function createTransport(options: TransportOptions): Transport {
       }
     }
     const start = performance.now()
+    // Removals first: storage never holds more than the bounds, even within a write.
+    for (const c of written.keys()) {
+      if (parts.has(c)) continue
+      written.delete(c)
+      store((s) => s.removeItem(`${key}#${c}`))
+    }
     for (const [c, [name, state, entries]] of parts) {
       if (written.get(c) === state) continue
       const cells = entries.map((e) => `[${e.tries_},${asciiJson(e.id_)},${e.json_}]`)
@@ -295,11 +355,6 @@ export function createTransport(options: TransportOptions): Transport {
       if (store((s) => s.setItem(`${key}#${c}`, `[[${json(name)},[${cells}]]]`) ?? 1)) {
         written.set(c, state)
       }
-    }
-    for (const c of written.keys()) {
-      if (parts.has(c)) continue
-      written.delete(c)
-      store((s) => s.removeItem(`${key}#${c}`))
     }
     writeMs = performance.now() - start
   }
@@ -352,7 +407,10 @@ export function createTransport(options: TransportOptions): Transport {
     // Forgotten meanwhile (see `forget`): storage owns these rows now. Or handed over and the page
     // left: the browser fails the page's fetch while it still delivers the request itself, so a
     // network error says nothing, and the rows must not come back to be sent again by the next page.
-    if (!inflight.delete(request) || (left && request.handedOver_ && !status)) return
+    if (!inflight.delete(request)) return
+    // Settled here, or requeued (and counted again) below.
+    count(entries, -1)
+    if (left && request.handedOver_ && !status) return
     // What the answer says of these rows is `judge`'s to say: the transport only moves them.
     const {
       retry_: retry,
@@ -378,10 +436,17 @@ export function createTransport(options: TransportOptions): Transport {
       stats.sent += others.length
       onReport({ type: 'sent', ids: others.map((e) => e.id_) })
       drop(lane, invalid, 'invalid', reason, status)
+    } else if (entries[1] && (status === 400 || status === 413 || status === 422)) {
+      // Refused whole, most likely for one bad row (or its size): the halves go again, down to
+      // single rows, so only rows refused on their own are dropped, each with its own answer.
+      count(entries, 1)
+      stats.splitRequests += 2
+      void send(lane, entries.splice(0, entries.length >> 1), false)
+      void send(lane, entries, false)
     } else drop(lane, entries, 'rejected', reason, status)
-    // An answer changes storage only once the queue has drained: until then the next push or page
-    // leave writes the queue anyway, and a write per answer would rewrite a long queue over and
-    // over in a burst. A crash meanwhile costs rows sent again (upserts by EVENT_ID), never rows lost.
+    // An answer changes storage only once nothing is held: until then the next push or page leave
+    // writes the queue anyway, and a write per answer would rewrite a long queue over and over in
+    // a burst. A crash meanwhile costs rows sent again (upserts by EVENT_ID), never rows lost.
     if (!rows) persistSoon()
     void pump(lane)
   }
@@ -393,8 +458,8 @@ export function createTransport(options: TransportOptions): Transport {
     lane.timer_ = undefined
     // One request out per lane: each fits the keepalive budget, so at page leave every request
     // in flight is left to the browser and nothing is sent twice by the next page. Past half the
-    // queue's bounds a healthy lane may have more out: a row a next page might send again (upserted
-    // by its EVENT_ID) beats a row dropped from a full queue.
+    // storage bounds a healthy lane may have more out: a row a next page might send again
+    // (upserted by its EVENT_ID) beats a row held in memory only, which a dying page loses.
     const pressed = rows * 2 > options.maxQueueRows || bytes * 2 > options.maxQueueBytes
     if (closed || lane.awaiting_ >= (pressed && !lane.failures_ ? BURST_REQUESTS : 1)) return
     if (!lane.waiting_.length || offline()) return
@@ -426,12 +491,20 @@ export function createTransport(options: TransportOptions): Transport {
    * already and what still fits under the keepalive budget are left to the browser, which
    * delivers them after the page is gone; the rest is written to storage now for another tab or
    * the next page. A lane that is failing (or the browser offline) sends nothing: those rows
-   * would most likely fail again where no page could retry them.
+   * would most likely fail again where no page could retry them. When the page is left, the rows
+   * held in memory only that are not handed over are dropped as `lost`.
    */
   function leave(final: boolean): void {
     left ||= final
-    for (const request of inflight)
+    for (const request of inflight) {
       request.handedOver_ ||= request.keepaliveBytes_ > 0 && !request.lane_.failures_
+      // The browser cancels the page's other requests as it goes: their rows wait again, to be
+      // handed over, stored, or reported lost below.
+      if (final && !request.handedOver_) {
+        inflight.delete(request)
+        request.lane_.waiting_.unshift(...request.rows_)
+      }
+    }
     for (const lane of lanes.values()) {
       if (lane.failures_ || offline()) continue
       if ('keepalive' in Request.prototype) {
@@ -442,10 +515,22 @@ export function createTransport(options: TransportOptions): Transport {
       } else if (beaconable && lane.target_.method === 'POST') {
         const refused: Entry[] = []
         const offered = lane.waiting_.length
+        count(lane.waiting_, -1)
         while (lane.waiting_.length)
           refused.push(...beacon(lane.url_, take(lane, KEEPALIVE_BUDGET, 1)))
         stats.beaconed += offered - refused.length
         requeue(lane, refused)
+      }
+    }
+    // What is held in memory only and was not handed over goes with the page: reported, never
+    // lost silently.
+    if (final) {
+      for (const lane of lanes.values()) {
+        const lost = lane.waiting_.filter((e) => !e.chunk_)
+        lane.waiting_ = lane.waiting_.filter((e) => e.chunk_)
+        lane.unstored_ = 0
+        count(lost, -1)
+        drop(lane, lost, 'lost', 'Lost with the page', 0)
       }
     }
     persist()
@@ -458,9 +543,13 @@ export function createTransport(options: TransportOptions): Transport {
    * answers to its requests included, lest another tab and this one both send it.
    */
   const forget = (): void => {
-    for (const request of inflight) if (!request.handedOver_) inflight.delete(request)
-    for (const lane of lanes.values()) lane.waiting_.length = 0
-    rows = bytes = 0
+    for (const request of inflight) {
+      if (!request.handedOver_ && inflight.delete(request)) count(request.rows_, -1)
+    }
+    for (const lane of lanes.values()) {
+      count(lane.waiting_, -1)
+      lane.waiting_.length = lane.unstored_ = 0
+    }
   }
 
   /**
@@ -559,8 +648,8 @@ export function createTransport(options: TransportOptions): Transport {
       const lane = laneOf(target)
       enqueue(lane, id, asciiJson(row), 0)
       trim()
-      // Pushed during or after pagehide: no timer will run again, send or store it now.
-      if (left) leave(false)
+      // Pushed during or after pagehide: no timer will run again, send, store or report it now.
+      if (left) leave(true)
       else if (lane.waiting_.length < batchSize) arm(lane, flushInterval)
       else void pump(lane)
       persistSoon()

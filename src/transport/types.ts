@@ -51,18 +51,31 @@ export interface DeliveryReport {
 export interface TransportStats {
   /** Rows held now: waiting, or in a request whose answer has not come. */
   readonly queued: number
+  /**
+   * Of `queued`, the rows held in memory only: past the storage bounds (`maxQueueRows`,
+   * `maxQueueBytes`; the oldest rows, which are sent first), or all of them when nothing is
+   * stored (persistence off, no Web Locks). A page that dies loses these; a page left reports
+   * those it could not hand to the browser as `lost`.
+   */
+  readonly memoryOnly: number
   /** Rows the server accepted. */
   sent: number
   /** Requests sent with `fetch` (beacons are counted in `beaconed`). */
   requests: number
+  /**
+   * Of `requests`, those that re-sent half of a request refused whole (400, 413, 422), to find
+   * the rows refused on their own.
+   */
+  splitRequests: number
   /** Rows queued again after a retryable failure (network error, 408, 429, 5xx). */
   retried: number
   /** Rows handed to `navigator.sendBeacon` at page leave, whose outcome no page can observe. */
   beaconed: number
   /**
    * Rows given up on, by reason: `rejected` (a 4xx other than 408/429, or a failed
-   * `result_code`), `invalid` (listed in `invalid_records`), `attempts` (still failing after
-   * `maxAttempts` tries), `overflow` (pushed out of a full queue).
+   * `result_code`; refused on its own), `invalid` (listed in `invalid_records`), `attempts`
+   * (still failing after `maxAttempts` tries), `overflow` (pushed out past the memory bounds),
+   * `lost` (held in memory only when the page was left).
    */
   dropped: Record<string, number>
 }
@@ -77,13 +90,17 @@ export interface TransportOptions {
   readonly batchSize: number
   /** Milliseconds a row may wait for others before its target is flushed. */
   readonly flushInterval: number
-  /** Rows kept queued at most; past it the oldest are dropped (reason `overflow`). */
+  /** Rows stored at most; past it the oldest are held in memory only. */
   readonly maxQueueRows: number
   /**
-   * Bytes of queued rows kept at most, counted as stored (row JSON, id, attempt count); past it
-   * the oldest are dropped (reason `overflow`).
+   * Bytes of rows stored at most, counted as stored (row JSON, id, attempt count); past it the
+   * oldest are held in memory only.
    */
   readonly maxQueueBytes: number
+  /** Rows held at most, stored or not; past it the oldest are dropped (reason `overflow`). */
+  readonly maxMemoryRows: number
+  /** Bytes of rows held at most, counted as stored; past it the oldest are dropped (`overflow`). */
+  readonly maxMemoryBytes: number
   /** Tries per row before it is dropped (reason `attempts`). */
   readonly maxAttempts: number
   /**

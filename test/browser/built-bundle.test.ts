@@ -8,7 +8,16 @@ import { loadAnalytics, namespace, recorded, rowsOf, until } from './helpers.js'
 // see it: the counters, the stored queue, the requests.
 
 const BUNDLES = ['/dist/index.js', '/dist/selligent.iife.min.js']
-const PUBLIC_STATS = ['queued', 'sent', 'requests', 'retried', 'beaconed', 'dropped']
+const PUBLIC_STATS = [
+  'queued',
+  'memoryOnly',
+  'sent',
+  'requests',
+  'splitRequests',
+  'retried',
+  'beaconed',
+  'dropped',
+]
 
 /** The internal names of a source file: property names ending in `_`. */
 async function internalNames(path: string): Promise<string[]> {

@@ -38,7 +38,10 @@ export async function recorded(ns: string): Promise<Recorded[]> {
   return (await fetch(`/__rec/${ns}/log`)).json() as Promise<Recorded[]>
 }
 
-/** Answers the recording server gives, in order; the last one repeats. */
+/**
+ * Answers the recording server gives, in order; the last one repeats. One with `bodyContains`
+ * answers every request whose body contains that text instead (test/server/recorder.mjs).
+ */
 export async function script(
   ns: string,
   answers: {
@@ -48,6 +51,7 @@ export async function script(
     delayMs?: number
     times?: number
     destroy?: boolean
+    bodyContains?: string
   }[],
 ): Promise<void> {
   await fetch(`/__rec/${ns}/script`, { method: 'POST', body: JSON.stringify(answers) })
@@ -117,4 +121,4 @@ export async function until(
   }
 }
 
-export type { Context }
+export type { Analytics, Context }

@@ -114,6 +114,16 @@ describe('settings', () => {
       /"maxQueueBytes" must be a positive integer; got "1MB"/,
     ],
     [
+      'a maxMemoryRows of 0',
+      valid({ maxMemoryRows: 0 }),
+      /"maxMemoryRows" must be a positive integer; got 0/,
+    ],
+    [
+      'a negative maxMemoryBytes',
+      valid({ maxMemoryBytes: -1 }),
+      /"maxMemoryBytes" must be a positive integer; got -1/,
+    ],
+    [
       'a maxAttempts of Infinity',
       valid({ maxAttempts: Infinity }),
       /"maxAttempts" must be a positive integer; got null/,

@@ -1,7 +1,8 @@
 import { expect } from '@esm-bundle/chai'
 import sinon from 'sinon'
 import { createTransport } from '../../src/transport/createTransport.js'
-import { namespace } from './helpers.js'
+import type { DeliveryReport } from '../../src/transport/types.js'
+import { namespace, script } from './helpers.js'
 import {
   answered,
   clearStorage,
@@ -86,6 +87,28 @@ describe('transport: page leave', function () {
     await waitFor(() => transport.stats.sent === 1, 1000)
     expect(await storedIds(ns)).to.deep.equal([`${ns}-0`])
     transport.close()
+  })
+
+  it('reports as lost the rows in memory only of a request still out when the page goes', async () => {
+    const ns = namespace()
+    // The first answer fails the target; the retry is still out, answered too late, when the
+    // page goes. Nothing is stored (no storage key): every row is held in memory only.
+    await script(ns, [
+      { status: 503, headers: { 'Retry-After': '0.05' } },
+      { status: 200, delayMs: 2000 },
+    ])
+    const frame = openFrame(`/test/fixtures/transport.html?ns=${ns}&flush=0`)
+    const page = await transportPage(frame)
+    page.push(ns, 5)
+    await waitFor(async () => (await answered(ns)).length === 2)
+    let reports: DeliveryReport[] = []
+    frame.contentWindow?.addEventListener('pagehide', () => (reports = [...page.reports]))
+    frame.contentWindow?.location.assign('/test/fixtures/blank.html')
+    await waitFor(() => reports.length)
+    expect(reports.map((report) => [report.type, report.ids])).to.deep.equal([
+      ['dropped', expectedIds(ns, 5)],
+    ])
+    expect(reports[0]?.reason?.message).to.contain('Lost with the page')
   })
 
   it('never listens to unload or beforeunload (they keep pages out of the back/forward cache)', () => {

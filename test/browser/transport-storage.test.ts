@@ -1,7 +1,7 @@
 import { expect } from '@esm-bundle/chai'
 import sinon from 'sinon'
 import { CHUNK_BYTES, createTransport } from '../../src/transport/createTransport.js'
-import type { DeliveryReport, Transport } from '../../src/transport/types.js'
+import type { DeliveryReport, Transport, TransportOptions } from '../../src/transport/types.js'
 import { namespace, recorded, script } from './helpers.js'
 import {
   clearStorage,
@@ -19,10 +19,7 @@ const onError = (e: ErrorEvent | PromiseRejectionEvent): number =>
   errors.push('reason' in e ? e.reason : e.error)
 
 /** A persisting transport; its storage keys start with `selligent-test:{ns}`. */
-function transportFor(
-  ns: string,
-  extra: { maxQueueRows?: number; maxQueueBytes?: number; flushInterval?: number } = {},
-) {
+function transportFor(ns: string, extra: Partial<TransportOptions> = {}) {
   const reports: DeliveryReport[] = []
   const transport = createTransport(
     transportOptions(ns, {
@@ -174,7 +171,7 @@ describe('transport: persisted queue', function () {
 
   it('rewrites the chunks rows have left, and removes those left empty', async () => {
     const ns = namespace()
-    // Offline nothing is sent: rows leave the queue only when it overflows, oldest first.
+    // Offline nothing is sent: rows leave storage only past its bounds, oldest first.
     sinon.stub(navigator, 'onLine').get(() => false)
     sinon.stub(console, 'warn')
     const { push } = transportFor(ns, { maxQueueRows: 1000 })
@@ -249,10 +246,10 @@ describe('transport: persisted queue', function () {
     })
   }
 
-  it('drops the oldest rows past maxQueueRows, counted, reported together, warning once', async () => {
+  it('drops the oldest rows past maxMemoryRows, counted, reported together, warning once', async () => {
     const ns = namespace()
     const warn = sinon.stub(console, 'warn')
-    const { transport, reports, push } = transportFor(ns, { maxQueueRows: 5, flushInterval: 100 })
+    const { transport, reports, push } = transportFor(ns, { maxMemoryRows: 5, flushInterval: 100 })
     push(8)
     await Promise.resolve()
     expect(reports.map((r) => [r.type, r.ids])).to.deep.equal([
@@ -265,16 +262,43 @@ describe('transport: persisted queue', function () {
     expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 5, 3))
   })
 
-  it('drops the oldest rows past maxQueueBytes, counted as stored (id and tries too)', async () => {
+  it('drops the oldest rows past maxMemoryBytes, counted as stored (id and tries too)', async () => {
     const ns = namespace()
     sinon.stub(console, 'warn')
     // A stored row: `[tries,"id",row]` and the comma after it.
     const size = JSON.stringify([0, `${ns}-0`, rowOf(ns, 0)]).length + 1
-    const { transport, push } = transportFor(ns, { maxQueueBytes: size * 4, flushInterval: 100 })
+    const { transport, push } = transportFor(ns, { maxMemoryBytes: size * 4, flushInterval: 100 })
     push(6)
     await Promise.resolve()
     expect(transport.stats.dropped).to.deep.equal({ overflow: 2 })
     await waitFor(() => transport.stats.sent === 4)
     expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 4, 2))
+  })
+
+  it('holds the oldest rows past maxQueueRows in memory only, still delivering them', async () => {
+    const ns = namespace()
+    const warn = sinon.stub(console, 'warn')
+    const { transport, reports, push } = transportFor(ns, { maxQueueRows: 5, flushInterval: 300 })
+    push(8)
+    expect(transport.stats).to.include({ queued: 8, memoryOnly: 3 })
+    await waitFor(() => storageKeys(ns).length > 0)
+    expect(persistedIds(ns)).to.deep.equal(expectedIds(ns, 5, 3))
+    await waitFor(() => transport.stats.sent === 8)
+    expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 8))
+    expect(transport.stats).to.deep.include({ memoryOnly: 0, dropped: {} })
+    expect(reports.every((report) => report.type === 'sent')).to.equal(true)
+    expect(warn.callCount).to.equal(0)
+  })
+
+  it('holds the oldest rows past maxQueueBytes in memory only, counted as stored', async () => {
+    const ns = namespace()
+    const size = JSON.stringify([0, `${ns}-0`, rowOf(ns, 0)]).length + 1
+    const { transport, push } = transportFor(ns, { maxQueueBytes: size * 4, flushInterval: 300 })
+    push(6)
+    expect(transport.stats).to.include({ queued: 6, memoryOnly: 2 })
+    await waitFor(() => storageKeys(ns).length > 0)
+    expect(persistedIds(ns)).to.deep.equal(expectedIds(ns, 4, 2))
+    await waitFor(() => transport.stats.sent === 6)
+    expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 6))
   })
 })

@@ -57,6 +57,8 @@ const TUNING_KEYS = [
   'flushInterval',
   'maxQueueRows',
   'maxQueueBytes',
+  'maxMemoryRows',
+  'maxMemoryBytes',
   'maxAttempts',
   'persist',
   'debug',

@@ -4,6 +4,9 @@
 //   GET  /__rec/{ns}/log               → recorded requests [{method, path, query, headers, body, text, contentType, at}]
 //   POST /__rec/{ns}/script            ← [{status, headers?, body?, delayMs?, times?, destroy?}] answers to use
 //                                        in order; the last entry repeats. Default: 200 Succeeded with counts.
+//                                        An answer with `bodyContains: "X"` is a standing rule instead: every
+//                                        request whose body contains X gets it, and is not given the next
+//                                        answer in order (a poison row: "400 for any request containing X").
 //                                        Or {"<path part>": [...], "": [...]}: one script per target, picked by
 //                                        the first key the request path contains ("" matches every path).
 //                                        Each log entry also records the `status` it was answered with
@@ -44,16 +47,19 @@ function succeeded(rows) {
   }
 }
 
-function nextAnswer(s, path) {
+function nextAnswer(s, path, text) {
   // A script per target: the first key the path contains picks it.
   const script = Array.isArray(s.script)
     ? s.script
     : (Object.entries(s.script).find(([part]) => path.includes(part))?.[1] ?? [])
-  const head = script[0]
+  const rule = script.find((answer) => answer.bodyContains && text.includes(answer.bodyContains))
+  if (rule) return rule
+  const inOrder = script.filter((answer) => !answer.bodyContains)
+  const head = inOrder[0]
   if (!head) return undefined
-  if (script.length > 1) {
+  if (inOrder.length > 1) {
     if (head.times && head.times > 1) head.times--
-    else script.shift()
+    else script.splice(script.indexOf(head), 1)
   }
   return head
 }
@@ -100,7 +106,7 @@ export async function recorder(ctx, next) {
     at: Date.now(),
   }
   s.log.push(entry)
-  const answer = nextAnswer(s, rec[2])
+  const answer = nextAnswer(s, rec[2], text)
   if (answer?.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs))
   if (answer?.destroy) {
     entry.status = 0
