@@ -116,7 +116,9 @@ async function send(
   if (status === 401 || status === 403) {
     throw misconfigured(
       'ERR_SMC_CREDENTIALS',
-      `SMC refused the relay's credentials (${status}); the relay's operator must fix its API key`,
+      status === 401
+        ? "SMC refused the relay's API key (401); the relay's operator must fix SMC_API_KEY and SMC_API_SECRET"
+        : "SMC refused the relay access (403); the relay's operator must check the API key, its IP restrictions and SMC_ORGANIZATION",
     )
   }
   if (status < 200 || (status >= 300 && status < 400)) {

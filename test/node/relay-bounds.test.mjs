@@ -115,7 +115,7 @@ describe('relay bounds', { timeout: 20_000 }, () => {
     const answer = await slow.closed
     assert.match(answer, /^HTTP\/1\.1 408/, answer)
     assert.match(answer, /ERR_BODY_TIMEOUT/)
-    assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`)
+    assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`)
     // The 30,000 bytes are free again: a request of the same size passes.
     const rows = JSON.stringify([eventRow('after', { PROPERTIES: 'p'.repeat(29_000) })])
     const response = await fetch(`${relay.url}${EVENTS_PATH}?${EVENTS_QUERY}`, {
@@ -132,7 +132,7 @@ describe('relay bounds', { timeout: 20_000 }, () => {
     const slow = rawConnection(port, 'POST / HTTP/1.1\r\nHost: relay.test\r\n')
     const answer = await slow.closed
     assert.match(answer, /^HTTP\/1\.1 408/, answer)
-    assert.ok(Date.now() - started < 1500, `${Date.now() - started} ms`)
+    assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`)
   })
 
   test('past maxConnections, stalled connections make way for new ones, and /status answers', async (t) => {
@@ -201,6 +201,6 @@ describe('relay bounds', { timeout: 20_000 }, () => {
       assert.equal(answer.status, 503)
       assert.ok(Number(answer.headers.get('retry-after')) >= 1)
     }
-    assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`)
+    assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`)
   })
 })
