@@ -2,13 +2,19 @@ import type { RelayServerOptions } from './startRelayServer.js'
 
 /** One structured log line of the relay. Never carries the API key or secret. */
 export interface RelayLogEntry {
-  /** `info`: a request was forwarded. `warn`: a request was refused or SMC failed. `error`: a bug or a misconfiguration. */
+  /**
+   * `info`: an SMC call was made, or a client went away. `warn`: a request was refused, a bound
+   * reached, or SMC failed. `error`: a bug, or a misconfiguration only the operator can fix.
+   */
   readonly level: 'info' | 'warn' | 'error'
-  /** A stable name of what happened, e.g. `forwarded`, `rejected`, `smc_unavailable`. */
+  /** A stable name of what happened, e.g. `forwarded`, `rejected`, `smc_failed`, `misconfigured`. */
   readonly event: string
   /** A sentence for humans. */
   readonly message: string
-  /** Details: status, error code, target path, row and caller counts, duration. */
+  /**
+   * Details: status, error code, target, row and caller counts, duration; on the line that
+   * closes an interval (`logIntervalMs`), `repeated`: how many more entries of its kind there were.
+   */
   readonly [detail: string]: unknown
 }
 

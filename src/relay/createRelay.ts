@@ -85,7 +85,7 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
       }
     } catch (error) {
       if (error instanceof SmcRateLimitedError) budget.pause(error.retryAfterS * 1000)
-      if (error instanceof RelayError) log(failure(error, { ms: Date.now() - started, ...detail }))
+      if (error instanceof RelayError) log(entryFor(error, { ms: Date.now() - started, ...detail }))
       throw error
     }
   }
@@ -132,7 +132,7 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
             `SMC does not know the ${target.names} (${said}); the relay's operator must create it in SMC or fix the relay's configuration`,
           )
         : unavailable('ERR_SMC_UNAVAILABLE', `SMC answered ${said}; retry later`, smc.retryAfterS)
-      log(failure(error, detail))
+      log(entryFor(error, detail))
       return slices.map(() => errorAnswer(error))
     }
 
@@ -182,7 +182,7 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
     })
     if (resent) {
       log({
-        ...failure(unconfirmed, detail),
+        ...entryFor(unconfirmed, detail),
         message: `SMC did not vouch for every row it did not list (${said}); ${resent} caller(s) told to send again`,
       })
     }
@@ -233,21 +233,18 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
     } catch (error) {
       if (!(error instanceof RelayError)) {
         log({ level: 'error', event: 'bug', message: String(error) })
-        return jsonResponse(
-          500,
-          new RelayError(500, 'ERR_INTERNAL', 'The relay failed unexpectedly'),
-          cors.headers,
-        )
+        const bug = new RelayError(500, 'ERR_INTERNAL', 'The relay failed unexpectedly')
+        return answerResponse(errorAnswer(bug), cors.headers)
       }
       const where = { method: request.method, path: url.pathname.slice(0, MAX_LOGGED_PATH) }
       if (error.code === CLIENT_ABORTED) {
         log({ level: 'info', event: 'aborted', message: error.message, ...where })
       } else if (error.status < 500 && error.status !== 429) {
-        log({ ...failure(error, where), event: 'rejected' })
+        log({ ...entryFor(error, where), event: 'rejected' })
       } else if (error.code === 'ERR_CLIENT_RATE_LIMITED' || error.code === 'ERR_RELAY_BUSY') {
-        log(failure(error, where))
+        log(entryFor(error, where))
       }
-      return jsonResponse(error.status, error, { ...error.headers, ...cors.headers })
+      return answerResponse(errorAnswer(error), cors.headers)
     } finally {
       memory.give(held)
     }
@@ -265,7 +262,7 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
 const JSON_TYPE = 'application/json; charset=utf-8'
 
 /** The log entry of an answer the relay made itself: configuration faults are errors. */
-function failure(error: RelayError, detail: Record<string, unknown>): RelayLogEntry {
+function entryFor(error: RelayError, detail: Record<string, unknown>): RelayLogEntry {
   const misconfiguration = MISCONFIGURED.has(error.code)
   return {
     level: misconfiguration ? 'error' : 'warn',
