@@ -18,5 +18,3 @@ export function deliveredRows(sent, rows) {
   if (!verdict.refused_ || verdict.retry_) return []
   return rows.filter((_, i) => !(i in verdict.refused_))
 }
-
-export { smcVerdict }

@@ -1,7 +1,13 @@
 // Options are validated once, with one error naming every problem, option and value.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { createRelay, ENV_NAMES, RelayConfigError, relayOptionsFromEnv } from '../../dist/relay.js'
+import {
+  createRelay,
+  ENV_NAMES,
+  RelayConfigError,
+  relayOptionsFromEnv,
+  startRelayServer,
+} from '../../dist/relay.js'
 
 const VALID = {
   smcAdminUrl: 'https://acme.slgnt.eu',
@@ -128,6 +134,27 @@ describe('relay options', () => {
     assert.ok(problems.some((p) => /\* only as a whole first label/.test(p)))
   })
 
+  test("the server's bounds are validated with the relay's options, in one error", async () => {
+    const error = await startRelayServer({
+      ...VALID,
+      maxSmcCalls: 0,
+      maxConnections: 0,
+      headerTimeoutMs: -1,
+      drainTimeoutMs: '1s',
+      port: 0,
+    }).catch((e) => e)
+    assert.ok(error instanceof RelayConfigError, String(error))
+    assert.deepEqual(
+      error.problems.map((p) => p.split(' must')[0]),
+      [
+        'maxSmcCalls (RELAY_MAX_SMC_CALLS)',
+        'maxConnections (RELAY_MAX_CONNECTIONS)',
+        'headerTimeoutMs (RELAY_HEADER_TIMEOUT_MS)',
+        'drainTimeoutMs (RELAY_DRAIN_TIMEOUT_MS)',
+      ],
+    )
+  })
+
   test('the environment maps onto the same options', () => {
     const env = relayOptionsFromEnv({
       SMC_ADMIN_URL: 'https://acme.slgnt.eu',
@@ -138,9 +165,28 @@ describe('relay options', () => {
       RELAY_ALLOWED_ORIGINS: 'https://shop.example',
       SMC_EVENTS_COLUMNS: '{"CONTEXT":null}',
       RELAY_BUDGET_PER_MINUTE: '1000',
+      RELAY_MAX_SMC_CALLS: '8',
+      RELAY_MAX_BUFFERED_BYTES: '1000000',
+      RELAY_BODY_TIMEOUT_MS: '2000',
+      RELAY_LOG_INTERVAL_MS: '5000',
+      RELAY_MAX_CONNECTIONS: '100',
+      RELAY_HEADER_TIMEOUT_MS: '3000',
+      RELAY_DRAIN_TIMEOUT_MS: '4000',
       PORT: '0',
     })
     assert.deepEqual(env.problems, [])
+    assert.deepEqual(
+      [
+        env.options.maxSmcCalls,
+        env.options.maxBufferedBytes,
+        env.options.bodyTimeoutMs,
+        env.options.logIntervalMs,
+        env.options.maxConnections,
+        env.options.headerTimeoutMs,
+        env.options.drainTimeoutMs,
+      ],
+      [8, 1_000_000, 2000, 5000, 100, 3000, 4000],
+    )
     assert.deepEqual(env.options.userLists, ['USERS', 'VIP'])
     assert.deepEqual(env.options.columns, { CONTEXT: null })
     assert.equal(env.options.budgetPerMinute, 1000)
