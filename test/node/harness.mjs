@@ -82,6 +82,24 @@ export function useHarness() {
   return harness
 }
 
+/**
+ * The SMC simulator of one test file, for tests that start relays of their own (servers, the CLI):
+ * listening before its tests, emptied before each, closed after them all. `url` is set once
+ * `before` has run.
+ */
+export function useSimulator() {
+  const simulator = {
+    sim: createSmcSimulator({ apiKey: API_KEY, apiSecret: API_SECRET, organization: ORGANIZATION }),
+    url: '',
+  }
+  before(async () => {
+    simulator.url = (await simulator.sim.listen()).url
+  })
+  beforeEach(() => simulator.sim.reset())
+  after(() => simulator.sim.close())
+  return simulator
+}
+
 export async function createHarness(options = {}) {
   const sim = createSmcSimulator({
     apiKey: API_KEY,

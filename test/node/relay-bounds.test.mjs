@@ -4,10 +4,9 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { connect } from 'node:net'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startRelayServer } from '../../dist/relay.js'
-import { createSmcSimulator } from '../smc-simulator/createSmcSimulator.mjs'
 import {
   API_KEY,
   API_SECRET,
@@ -15,25 +14,17 @@ import {
   EVENTS_PATH,
   EVENTS_QUERY,
   ORGANIZATION,
+  useSimulator,
 } from './harness.mjs'
 
-const sim = createSmcSimulator({
-  apiKey: API_KEY,
-  apiSecret: API_SECRET,
-  organization: ORGANIZATION,
-})
-let smcUrl = ''
-before(async () => {
-  smcUrl = (await sim.listen()).url
-})
-beforeEach(() => sim.reset())
-after(() => sim.close())
+const smc = useSimulator()
+const { sim } = smc
 
 /** A relay with these bounds, stopped after the test; its log entries are kept. */
 async function relayWith(t, options) {
   const logs = []
   const relay = await startRelayServer({
-    smcAdminUrl: smcUrl,
+    smcAdminUrl: smc.url,
     organization: ORGANIZATION,
     apiKey: API_KEY,
     apiSecret: API_SECRET,

@@ -5,7 +5,7 @@ import { once } from 'node:events'
 import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import {
   API_KEY,
   API_SECRET,
@@ -14,21 +14,12 @@ import {
   EVENTS_PATH,
   EVENTS_QUERY,
   ORGANIZATION,
+  useSimulator,
 } from './harness.mjs'
-import { createSmcSimulator } from '../smc-simulator/createSmcSimulator.mjs'
 
 const CLI = fileURLToPath(new URL('../../dist/relay-cli.js', import.meta.url))
-const sim = createSmcSimulator({
-  apiKey: API_KEY,
-  apiSecret: API_SECRET,
-  organization: ORGANIZATION,
-})
-let smcUrl = ''
-before(async () => {
-  smcUrl = (await sim.listen()).url
-})
-beforeEach(() => sim.reset())
-after(() => sim.close())
+const smc = useSimulator()
+const { sim } = smc
 
 /** Resolves with the URL the CLI prints once it listens. */
 const listening = ({ child, output }) =>
@@ -64,7 +55,7 @@ function run(env) {
 describe('selligent-relay CLI', () => {
   test('starts from the environment and relays', async () => {
     const { child, output } = run({
-      SMC_ADMIN_URL: smcUrl,
+      SMC_ADMIN_URL: smc.url,
       SMC_ORGANIZATION: ORGANIZATION,
       SMC_API_KEY: API_KEY,
       SMC_API_SECRET: API_SECRET,
@@ -139,7 +130,7 @@ describe('selligent-relay CLI', () => {
   for (const signal of ['SIGTERM', 'SIGINT']) {
     test(`${signal} drains: a request in flight is answered, a stalled upload is cut, and it exits within RELAY_DRAIN_TIMEOUT_MS`, async () => {
       sim.setFaults({ delayMs: 300 })
-      const cli = run({ ...RELAY_ENV, SMC_ADMIN_URL: smcUrl, RELAY_DRAIN_TIMEOUT_MS: '1000' })
+      const cli = run({ ...RELAY_ENV, SMC_ADMIN_URL: smc.url, RELAY_DRAIN_TIMEOUT_MS: '1000' })
       const { child } = cli
       try {
         const url = await listening(cli)
