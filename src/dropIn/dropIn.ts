@@ -2,6 +2,7 @@ import { DIRECT_KEYS, SETTING_KEYS } from '../plugin/resolveSettings.js'
 import { selligentPlugin } from '../plugin/selligentPlugin.js'
 import type { SelligentSettings } from '../plugin/SelligentSettings.js'
 import { validateSettings } from '../plugin/validateSettings.js'
+import { log } from '../log/log.js'
 import { registerOnAnalytics, reportFailure } from './registerOnAnalytics.js'
 
 /** Settings whose attribute is taken as written; the others are read as JSON where they parse. */
@@ -56,9 +57,7 @@ export function dropIn(script: HTMLOrSVGScriptElement | null): void {
       const named = problems.map((problem) =>
         problem.replace(/^"(\w+)/, (_, key: string) => `"${attributeOf(key)}`),
       )
-      console.error(
-        `[Selligent Marketing Cloud] not registered; fix the <script> attributes: ${named.join('; ')}`,
-      )
+      log('error', `not registered; fix the <script> attributes: ${named.join('; ')}`)
       return
     }
     registerOnAnalytics(selligentPlugin(settings as unknown as SelligentSettings))

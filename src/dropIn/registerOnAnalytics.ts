@@ -1,10 +1,11 @@
 import type { Plugin } from '@segment/analytics-next'
+import { log } from '../log/log.js'
 
 type Host = Record<string, unknown>
 
 /** Reports a drop-in that could not do its job, with the error that stopped it. */
 export function reportFailure(error: unknown): void {
-  console.error('[Selligent Marketing Cloud] drop-in failed:', error)
+  log('error', 'drop-in failed:', error)
 }
 
 /**

@@ -77,6 +77,10 @@ export interface SelligentCommonSettings {
   maxAttempts?: number
   /** Keep the queue in `localStorage` so rows survive reloads and crashes. Default `true`. */
   persist?: boolean
-  /** Log every request, response and skipped call to the console. Default `false`. */
+  /**
+   * Log every request and its answer, and why each call was not sent, to the console at the info
+   * level (shown by default). Without it only warnings and errors are logged, each once. Default
+   * `false`.
+   */
   debug?: boolean
 }

@@ -1,6 +1,7 @@
 import type { Analytics, Context, Plugin } from '@segment/analytics-next'
 import { smcTarget } from '../smc/targets.js'
 import { smcVerdict } from '../smc/smcVerdict.js'
+import { log, LOG_PREFIX, warnOnce } from '../log/log.js'
 import { createTransport } from '../transport/createTransport.js'
 import type { DeliveryReport, Target, Transport, TransportStats } from '../transport/types.js'
 import { version } from '../version.js'
@@ -21,33 +22,23 @@ export interface SelligentPlugin extends Plugin {
   flush(): Promise<void>
 }
 
-const warned = new Set<string>()
-
-/** Each warning once per page, however many plugins are created. */
-function warnOnce(message: string): void {
-  if (warned.has(message)) return
-  warned.add(message)
-  console.warn(`[${PLUGIN_NAME}] ${message}`)
-}
-
 /** Whether the integrations object leaves the plugin on (analytics.js semantics). */
 function isEnabled(integrations: Record<string, unknown> | undefined): boolean {
   const own = integrations?.[PLUGIN_NAME]
   return own === undefined ? integrations?.All !== false : own !== false
 }
 
-function isWanted(ctx: Context, settings: ResolvedSettings): boolean {
+/** Why the settings keep this call from SMC (docs/design.md#filtering); nothing when they don't. */
+function skipReason(ctx: Context, settings: ResolvedSettings): string | undefined {
   const { type, event, integrations } = ctx.event
-  return (
-    isEnabled(integrations) &&
-    (type === 'identify' ||
-      (type === 'track'
-        ? settings.allowedEvents.has(event as string)
-        : // sendAliasEvents, sendGroupEvents, sendPageEvents, sendScreenEvents
-          (settings as unknown as Record<string, unknown>)[
-            `send${type[0]!.toUpperCase()}${type.slice(1)}Events`
-          ] === true))
-  )
+  if (!isEnabled(integrations)) return 'off in integrations'
+  if (type === 'identify') return
+  if (type === 'track') {
+    return settings.allowedEvents.has(event!) ? undefined : 'not in allowedEvents'
+  }
+  // sendAliasEvents, sendGroupEvents, sendPageEvents, sendScreenEvents
+  const toggle = `send${type[0]!.toUpperCase()}${type.slice(1)}Events`
+  if ((settings as unknown as Record<string, unknown>)[toggle] !== true) return `${toggle} off`
 }
 
 /**
@@ -91,7 +82,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
         continue
       }
       ctx.setFailedDelivery({ reason })
-      ctx.log('error', `${PLUGIN_NAME}: delivery failed`, { reason, target: reason?.target })
+      ctx.log('error', `${LOG_PREFIX} delivery failed`, { reason, target: reason?.target })
       analytics?.emit('error', { code: 'delivery_failure', reason, ctx })
     }
     // Rows restored from an earlier page have no context left to report on.
@@ -109,9 +100,9 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
         ? toSegmentRequest(event, s.organization)
         : { target: events, row: toEventRow(event, s.columns, ctx.id, alias) }
     if (typeof request === 'string') {
-      const message = `${PLUGIN_NAME}: group call not sent: ${request}`
-      ctx.log('warn', message)
-      if (s.debug) console.warn(message)
+      const message = `group call not sent: ${request}`
+      ctx.log('warn', `${LOG_PREFIX} ${message}`)
+      if (s.debug) log('warn', message)
       return
     }
     const id = event.messageId ?? ctx.id
@@ -121,17 +112,23 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     transport.push(request.target, request.row, id)
   }
 
+  function logSkipped(ctx: Context, why: string): void {
+    if (s.debug) log('info', `${ctx.event.type} call not sent:`, why, ctx.event)
+  }
+
   // Never throws, never awaits: analytics-next awaits destination hooks before a call resolves.
   function hook(ctx: Context): Context {
     try {
       undelivered.delete(ctx)
-      if (settings && !taken.has(ctx) && isWanted(ctx, settings)) {
-        if (ctx.event.type === 'alias' && analytics?.user().id()) {
-          if (aliases.push(ctx) > 100) deliver(aliases.shift() as Context)
-        } else deliver(ctx)
-      }
+      if (!settings || taken.has(ctx)) return ctx
+      const skipped = skipReason(ctx, settings)
+      if (skipped) {
+        logSkipped(ctx, skipped)
+      } else if (ctx.event.type === 'alias' && analytics?.user().id()) {
+        if (aliases.push(ctx) > 100) deliver(aliases.shift() as Context)
+      } else deliver(ctx)
     } catch (error) {
-      ctx.log('error', `${PLUGIN_NAME}: call not sent`, { error })
+      ctx.log('error', `${LOG_PREFIX} call not sent`, { error })
     }
     return ctx
   }
@@ -183,8 +180,15 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
         deliver(ctx, { to, from })
       })
       instance.on('dispatch_start', (ctx: Context) => undelivered.add(ctx))
-      // Calls this plugin never sees (switched off, cancelled) leave the set when their run ends.
-      instance.queue.on('flush', (ctx: Context) => undelivered.delete(ctx))
+      // A call analytics-next did not hand to this plugin (switched off, dropped by a middleware)
+      // leaves the set when its run ends: delivered to the other destinations, or cancelled.
+      const notHandedOver = (ctx: Context): void => {
+        if (undelivered.delete(ctx)) {
+          logSkipped(ctx, 'not handed over (integrations, middleware)')
+        }
+      }
+      instance.queue.on('delivery_success', notHandedOver)
+      instance.queue.on('delivery_failure', notHandedOver)
       addEventListener('pagehide', () => {
         for (const ctx of undelivered) {
           hook(ctx)

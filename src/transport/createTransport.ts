@@ -1,3 +1,4 @@
+import { log } from '../log/log.js'
 import { retryDelay } from './backoff.js'
 import { DeliveryError } from './DeliveryError.js'
 import type { Target, Transport, TransportOptions, TransportStats } from './types.js'
@@ -179,7 +180,7 @@ export function createTransport(options: TransportOptions): Transport {
     try {
       return use(localStorage)
     } catch (error) {
-      if (!warned) console.warn('[Selligent] queue kept in memory only:', error)
+      if (!warned) log('warn', 'queue kept in memory only:', error)
       warned = true
     }
   }
@@ -294,7 +295,7 @@ export function createTransport(options: TransportOptions): Transport {
       (rows > options.maxMemoryRows || bytes > options.maxMemoryBytes) &&
       (lane = oldestAt(() => 0))
     ) {
-      if (!full) console.warn('[Selligent] queue full: oldest rows dropped')
+      if (!full) log('warn', 'queue full: oldest rows dropped')
       full = true
       if (!lane.overflowed_.length) queueMicrotask(reportOverflow)
       if (lane.unstored_) lane.unstored_--
@@ -403,7 +404,7 @@ export function createTransport(options: TransportOptions): Transport {
     }
     lane.awaiting_--
     keepalive -= k
-    if (debug) console.debug('[Selligent]', method, lane.url_, entries.length, status, answer)
+    if (debug) log('info', method, lane.url_, entries.length, status, answer)
     // Forgotten meanwhile (see `forget`): storage owns these rows now. Or handed over and the page
     // left: the browser fails the page's fetch while it still delivers the request itself, so a
     // network error says nothing, and the rows must not come back to be sent again by the next page.

@@ -113,7 +113,7 @@ export interface TransportOptions {
   readonly judge: (status: number, text: string, rows: number) => Verdict
   /** Called for every delivery outcome. */
   readonly onReport: (report: DeliveryReport) => void
-  /** Logs each request and response to the console. */
+  /** Logs each request and its answer to the console (at the level Chrome shows by default). */
   readonly debug: boolean
 }
 

@@ -281,11 +281,13 @@ describe('transport: retries, backoff and drops (docs/design.md#verdicts)', () =
 
   it('logs each request with debug on', async () => {
     const ns = namespace()
-    const debug = sinon.stub(console, 'debug')
+    const info = sinon.stub(console, 'info')
     const { transport, push } = transportFor(ns, { debug: true })
     push(1)
     await transport.flush()
-    expect(debug.calledOnce).to.equal(true)
-    expect(debug.firstCall.args.join(' ')).to.contain(`POST /rec/${ns}${EVENTS.path}`)
+    expect(info.calledOnce).to.equal(true)
+    expect(info.firstCall.args.join(' ')).to.contain(
+      `[Selligent Marketing Cloud] POST /rec/${ns}${EVENTS.path}`,
+    )
   })
 })

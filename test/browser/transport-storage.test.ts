@@ -209,7 +209,8 @@ describe('transport: persisted queue', function () {
     await waitFor(() => transport.stats.sent === 6)
     expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 6))
     expect(warn.callCount).to.equal(1)
-    expect(warn.firstCall.args[1]).to.equal(quota)
+    expect(warn.firstCall.args[0]).to.equal('[Selligent Marketing Cloud]')
+    expect(warn.firstCall.args[2]).to.equal(quota)
     expect(errors).to.deep.equal([])
   })
 
