@@ -28,7 +28,7 @@ const iifeTypes = () => ({
       source: `import type { selligentPlugin } from './index.js'
 
 declare global {
-  /** Defined by the script-tag bundle (README, "Script tag"). */
+  /** Defined by the script-tag bundle (docs/script-tag.md). */
   var SelligentMarketingCloud: {
     /** The plugin factory, for sites that register it from their own code. */
     readonly selligentPlugin: typeof selligentPlugin

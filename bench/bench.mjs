@@ -42,8 +42,8 @@
 //
 // Segment.io's batching dispatcher re-serialises its whole buffer for every event it is given
 // (`approachingTrackingAPILimit`) and again per event when it builds a batch (`buildBatch`), so
-// its cost per event grows with the backlog and a large burst runs for very long (README, "How to
-// read these numbers"). It runs up to BENCH_SEGMENT_MAX_N; raise it to see.
+// its cost per event grows with the backlog and a large burst runs for very long (docs/performance.md,
+// "How to read these numbers"). It runs up to BENCH_SEGMENT_MAX_N; raise it to see.
 import { createServer } from 'node:http'
 import { availableParallelism, loadavg } from 'node:os'
 import { existsSync, writeFileSync } from 'node:fs'

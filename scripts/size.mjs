@@ -19,12 +19,17 @@
 // "br share" = the total brotli size split in proportion to minified bytes (adds up to the total),
 // and "br if cut" = how much smaller the compressed bundle gets when that module's bytes are
 // removed (the marginal cost; these add up to a little less than the total).
-import { readFileSync, existsSync } from 'node:fs'
+//
+// `npm run size -- --write` also writes these figures, with the date and commit, into
+// docs/performance.md between its size-table markers; `npm test` only checks.
+import { readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
 import { brotliCompressSync, constants } from 'node:zlib'
 import { fileURLToPath } from 'node:url'
 import { dirname, resolve, relative } from 'node:path'
 import { rollup } from 'rollup'
 import terser from '@rollup/plugin-terser'
+import * as prettier from 'prettier'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const KB = 1024
@@ -32,7 +37,7 @@ const KB = 1024
  * Budgets in bytes, min + brotli: what fails the build. The browser ones are a ratchet, set just
  * above what the bundles weigh and lowered with every cut, so a regression fails CI. A feature may
  * raise them by its measured cost, never past {@link CAP}; a refactor must not raise them. Their
- * history is in the README ("Size budgets").
+ * history is in docs/performance.md ("Size budgets").
  */
 const BUDGET = {
   esm: 6189,
@@ -67,6 +72,8 @@ const brotli = (text) =>
 
 const fmt = (bytes) => `${bytes} B (${(bytes / KB).toFixed(2)} KB)`
 const problems = []
+/** What `--write` puts in docs/performance.md: each bundle's verdict and its modules. */
+const measured = []
 
 /** Loads dist files together with their source maps, so the final map points into src/. */
 const withSourceMaps = {
@@ -75,6 +82,47 @@ const withSourceMaps = {
     if (!existsSync(`${id}.map`)) return null
     return { code: readFileSync(id, 'utf8'), map: readFileSync(`${id}.map`, 'utf8') }
   },
+}
+
+const SIZE_TABLE_FILE = resolve(root, 'docs/performance.md')
+const SIZE_TABLE = /(<!-- size-table:start -->\n)[\s\S]*?(<!-- size-table:end -->)/
+
+/** Rewrites the size table of docs/performance.md from `measured`. */
+async function writeSizeTable() {
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root })
+  const n = (bytes) => bytes.toLocaleString('en-US')
+  const lines = [
+    `Written by \`npm run size -- --write\` on ${new Date().toISOString().slice(0, 10)} at commit \`${String(commit).trim()}\`${problems.length ? ' (with budgets failing)' : ''}.`,
+    '',
+    `| bundle | min + brotli | budget | cap: ${n(CAP)} B |`,
+    '| --- | ---: | ---: | ---: |',
+    ...measured.map(
+      ({ label, size, budget, capped }) =>
+        `| \`${label}\` | ${n(size)} B | ${n(budget)} B | ${capped ? `${n(CAP - size)} B below` : '—'} |`,
+    ),
+  ]
+  for (const { label, modules } of measured.filter((bundle) => bundle.modules.length)) {
+    lines.push(
+      '',
+      `\`${label}\` by module (bytes; "br if cut": how much smaller the compressed bundle gets without it):`,
+      '',
+      '| module | min | br share | br if cut |',
+      '| --- | ---: | ---: | ---: |',
+      ...modules.map((m) => `| \`${m.name}\` | ${n(m.min)} | ${n(m.share)} | ${n(m.cut)} |`),
+    )
+  }
+  const doc = readFileSync(SIZE_TABLE_FILE, 'utf8')
+  if (!SIZE_TABLE.test(doc)) {
+    problems.push('docs/performance.md has no size-table markers to write between')
+    return
+  }
+  const written = doc.replace(SIZE_TABLE, `$1${lines.join('\n')}\n$2`)
+  const options = await prettier.resolveConfig(SIZE_TABLE_FILE)
+  writeFileSync(
+    SIZE_TABLE_FILE,
+    await prettier.format(written, { ...options, filepath: SIZE_TABLE_FILE }),
+  )
+  console.log('\nsize: docs/performance.md size table written.')
 }
 
 /** Bundles and minifies an entry the way a site's bundler would. */
@@ -188,6 +236,7 @@ function breakdown(code, map, total) {
 }
 
 function printBreakdown(rows) {
+  measured.at(-1).modules = rows
   const width = Math.max(...rows.map((r) => r.name.length), 6)
   console.log(
     `    ${'module'.padEnd(width)}  ${'min'.padStart(6)}  ${'br share'.padStart(8)}  ${'br if cut'.padStart(9)}`,
@@ -208,6 +257,7 @@ function checkMarkers(label, code) {
 }
 
 function verdict(label, size, budget, capped) {
+  measured.push({ label, size, budget, capped, modules: [] })
   const ok = size <= budget
   const line = `  ${ok ? 'ok  ' : 'FAIL'} ${label}: ${fmt(size)} min+br, budget ${fmt(budget)} (${ok ? `${budget - size} B to spare` : `${size - budget} B over`})`
   console.log(line)
@@ -292,6 +342,8 @@ if (existsSync(resolve(root, 'dist/relay.js'))) {
 } else {
   console.log('\ndist/relay.js — not built: its budget is skipped.')
 }
+
+if (process.argv.includes('--write')) await writeSizeTable()
 
 if (problems.length) {
   console.error(

@@ -13,7 +13,7 @@ const TEXT = 'a non-empty string'
 /**
  * The settings read as given: key, check, rule named in the message when the check fails, and
  * default (none: required). One table, so a setting's rule, default and known-ness cannot drift
- * apart; README, TSDoc and test fixtures are checked against it (test/node/documented-defaults).
+ * apart; the docs' tables, TSDoc and test fixtures are checked against it (test/node/documented-defaults).
  * `proxyUrl` and the direct-mode keys depend on one another and are read apart.
  */
 export const SETTING_RULES: readonly (readonly [string, Check, string, unknown?])[] = [

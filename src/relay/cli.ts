@@ -52,7 +52,7 @@ function usage(): string {
   }
   return [
     `selligent-relay ${version}: relays the plugin's rows to Selligent Marketing Cloud.`,
-    'Configured by environment variables (see the README, "Relay"):',
+    'Configured by environment variables (docs/relay.md, "Configuration"):',
     ...Object.entries(ENV_NAMES).map(([option, variable]) => line(variable, option)),
     line('PORT', 'port'),
     line('HOST', 'host'),

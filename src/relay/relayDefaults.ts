@@ -1,6 +1,6 @@
 /**
  * The default of every relay option that has a value as its default, in one table that both
- * validation and the CLI read. Documented in RelayOptions.ts and the README ("Configuration"),
+ * validation and the CLI read. Documented in RelayOptions.ts and docs/relay.md ("Configuration"),
  * which test/node/documented-defaults checks against it; not exported by the package, so the
  * docs stay what users rely on. Runtime-neutral: the relay loads on edge runtimes too.
  */

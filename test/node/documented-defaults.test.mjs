@@ -1,5 +1,5 @@
-// Users learn the defaults from the README ("Settings", "Tuning settings", the relay's
-// "Configuration") and from each option's TSDoc `Default …`; validation runs on the tables in
+// Users learn the defaults from the README ("Settings"), docs/delivery.md ("Tuning settings"),
+// docs/relay.md ("Configuration") and from each option's TSDoc `Default …`; validation runs on the tables in
 // code (the plugin's SETTING_RULES, the relay's RELAY_DEFAULTS). Every one of those documents is
 // held to the tables here, so a default changed in one place and not the others fails the build.
 import assert from 'node:assert/strict'
@@ -22,7 +22,7 @@ const PLUGIN_DEFAULTS = new Map(SETTING_KEYS.map((key) => [key, undefined]))
 for (const [key, , , fallback] of SETTING_RULES) PLUGIN_DEFAULTS.set(key, fallback)
 
 /**
- * Defaults the docs give in words rather than as a value: the wordings accepted for each (README
+ * Defaults the docs give in words rather than as a value: the wordings accepted for each (docs
  * and TSDoc may phrase them differently), and the value in code they describe, so that changing
  * that value fails here too. `undefined`: the option is simply left unset.
  */
@@ -46,7 +46,7 @@ const WORDED_RELAY = {
     ],
   },
 }
-/** How a README table cell says "no default". */
+/** How a docs table cell says "no default". */
 const NO_DEFAULT = ['—', 'required']
 /**
  * The settings "Tuning settings" shows: a chosen subset of the plugin's, so that a row dropped
@@ -76,7 +76,7 @@ function literalOf(said) {
 }
 
 /**
- * What is wrong with `said` (a README cell, or what follows a TSDoc `Default`; `undefined` when
+ * What is wrong with `said` (a docs table cell, or what follows a TSDoc `Default`; `undefined` when
  * the TSDoc names none) as the default of `key`, which is `code` in code; `undefined` if nothing.
  */
 function misstatement(key, said, code, worded) {
@@ -103,7 +103,7 @@ function section(markdown, ...headings) {
   let start = 0
   for (const heading of headings) {
     start = lines.indexOf(heading, start)
-    assert.ok(start >= 0, `README has no heading "${heading}"`)
+    assert.ok(start >= 0, `no heading "${heading}"`)
   }
   const level = headings.at(-1).indexOf(' ')
   const end = lines.findIndex(
@@ -113,7 +113,7 @@ function section(markdown, ...headings) {
 }
 
 /**
- * The first table of a README section: for every key named (in backticks, asides in parentheses
+ * The first table of a docs section: for every key named (in backticks, asides in parentheses
  * left out) in its `keyColumn`, the cell of its `default` column. A cell listing one value per
  * key (`` `8787`, `127.0.0.1` ``) is dealt out in order.
  */
@@ -219,11 +219,14 @@ describe('documented defaults: the plugin', () => {
     assert.deepEqual(problemsOnly(problems), [])
   })
 
-  test('README "Tuning settings" lists every tuning setting with its default', () => {
-    const documented = readmeDefaults(section(readme, '### Tuning settings'), 'key')
+  test('docs/delivery.md "Tuning settings" lists every tuning setting with its default', () => {
+    const documented = readmeDefaults(
+      section(read('docs/delivery.md'), '## Tuning settings'),
+      'key',
+    )
     const tuning = new Map(TUNING_KEYS.map((key) => [key, PLUGIN_DEFAULTS.get(key)]))
     const problems = [
-      ...unmatched(documented, 'README "Tuning settings"', tuning),
+      ...unmatched(documented, 'docs/delivery.md "Tuning settings"', tuning),
       ...misstatements(tuning, WORDED_PLUGIN, documented),
     ]
     assert.deepEqual(problemsOnly(problems), [])
@@ -273,17 +276,17 @@ describe('documented defaults: the relay', () => {
     assert.deepEqual(strays, [])
   })
 
-  test('README "Configuration" lists every option with its default', () => {
+  test('docs/relay.md "Configuration" lists every option with its default', () => {
     const documented = readmeDefaults(
-      section(read('README.md'), '## Relay', '### Configuration'),
+      section(read('docs/relay.md'), '## Configuration'),
       '`createRelay` option',
     )
     const problems = [
-      ...unmatched(documented, 'README "Configuration"', relayDefaults),
+      ...unmatched(documented, 'docs/relay.md "Configuration"', relayDefaults),
       ...misstatements(relayDefaults, WORDED_RELAY, documented),
       ...[...relayFields]
         .filter(([key, field]) => !field.optional && documented.get(key) !== 'required')
-        .map(([key]) => `${key}: required, but README "Configuration" does not say so`),
+        .map(([key]) => `${key}: required, but docs/relay.md "Configuration" does not say so`),
     ]
     assert.deepEqual(problemsOnly(problems), [])
   })
