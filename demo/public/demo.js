@@ -23,11 +23,13 @@ const FIELDS = [
   ['columns', 'json', '{}', 'rename {"PROPERTIES":"PROPS"} or drop {"CONTEXT":null}'],
   ['batchSize', 'number', '100', 'rows per request'],
   ['flushInterval', 'number', '1000', 'ms a row waits for others'],
-  ['maxQueueRows', 'number', '5000'],
+  ['maxQueueRows', 'number', '5000', 'rows in localStorage (the oldest past it: memory only)'],
   ['maxQueueBytes', 'number', '1000000'],
+  ['maxMemoryRows', 'number', '15000', 'rows held (the oldest past it are dropped)'],
+  ['maxMemoryBytes', 'number', '15000000'],
   ['maxAttempts', 'number', '10', 'tries before a row is dropped'],
   ['persist', 'flag', true, 'queue survives reloads (localStorage)'],
-  ['debug', 'flag', true, 'log requests to the console'],
+  ['debug', 'flag', true, 'log requests and skipped calls to the console'],
 ]
 
 const form = $('settings')
@@ -209,7 +211,7 @@ async function fire(id, payload) {
     entry.verdict =
       accepted(plugin.stats) > before
         ? 'queued'
-        : `not sent${reason ? `: ${reason.message.replace(`${PLUGIN_NAME}: `, '')}` : ' (filtered by the settings)'}`
+        : `not sent${reason ? `: ${reason.message.replace(`[${PLUGIN_NAME}] `, '')}` : ' (filtered by the settings)'}`
   } catch (error) {
     entry.verdict = `error: ${error}`
   }
@@ -292,8 +294,10 @@ function renderQueue() {
       { class: 'stats' },
       [
         ['queued now', s.queued],
+        ['of them in memory only', s.memoryOnly],
         ['sent', s.sent],
         ['requests', s.requests],
+        ['of them halves of refused ones', s.splitRequests],
         ['retried', s.retried],
         ['beaconed', s.beaconed ?? 0],
         ['dropped', dropped.length ? dropped.map(([k, v]) => `${v} ${k}`).join(', ') : 0],
