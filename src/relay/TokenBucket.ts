@@ -1,22 +1,34 @@
+/** How a budget of `perMinute` calls is spent: a bucket of `burst` calls refilled at `refillPerMs`. */
+export interface BucketShape {
+  /** Calls that may be spent at once. */
+  readonly burst: number
+  /** Calls added back per millisecond. */
+  readonly refillPerMs: number
+}
+
 /**
- * The relay's shared SMC budget. The bucket holds at most `burst` calls and refills at
- * `perMinute - burst` a minute, so that no 60-second window can see more than `perMinute` calls
- * even starting from a full bucket (SMC counts per minute, not per token).
+ * The bucket holds at most `burst` calls and refills at `perMinute - burst` a minute, so that no
+ * 60-second window can see more than `perMinute` calls even starting from a full bucket (SMC
+ * counts per minute, not per token). The shared budget (createSharedLimits) has the same shape.
  */
+export function bucketShape(perMinute: number): BucketShape {
+  const burst = Math.max(1, Math.floor(perMinute * BURST_FRACTION))
+  return { burst, refillPerMs: Math.max(perMinute - burst, 1) / 60_000 }
+}
+
+/** The relay's SMC budget within one process (see {@link bucketShape}). */
 export class TokenBucket {
   private tokens: number
   private updatedAt: number
   private pausedUntil = 0
-  private readonly burst: number
-  private readonly refillPerMs: number
+  private readonly shape: BucketShape
 
   constructor(
     perMinute: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.burst = Math.max(1, Math.floor(perMinute * BURST_FRACTION))
-    this.refillPerMs = Math.max(perMinute - this.burst, 1) / 60_000
-    this.tokens = this.burst
+    this.shape = bucketShape(perMinute)
+    this.tokens = this.shape.burst
     this.updatedAt = now()
   }
 
@@ -28,15 +40,21 @@ export class TokenBucket {
     return true
   }
 
+  /** Calls that could be taken now (0 while paused). */
+  left(): number {
+    this.refill()
+    return this.now() < this.pausedUntil ? 0 : Math.floor(this.tokens)
+  }
+
   /** Milliseconds until {@link take} can succeed again. */
   msUntilNext(): number {
     this.refill()
     const pause = this.pausedUntil - this.now()
-    const refill = this.tokens >= 1 ? 0 : (1 - this.tokens) / this.refillPerMs
+    const refill = this.tokens >= 1 ? 0 : (1 - this.tokens) / this.shape.refillPerMs
     return Math.ceil(Math.max(pause, refill, 0))
   }
 
-  /** SMC said it is over quota: spend nothing until it has reset, and start again empty. */
+  /** Spend nothing for `ms` (SMC said it is over quota until then), and start again empty. */
   pause(ms: number): void {
     this.refill()
     this.tokens = 0
@@ -45,7 +63,10 @@ export class TokenBucket {
 
   private refill(): void {
     const now = this.now()
-    this.tokens = Math.min(this.burst, this.tokens + (now - this.updatedAt) * this.refillPerMs)
+    this.tokens = Math.min(
+      this.shape.burst,
+      this.tokens + (now - this.updatedAt) * this.shape.refillPerMs,
+    )
     this.updatedAt = now
   }
 }

@@ -1,0 +1,163 @@
+import { createClientLimiter, WINDOW_MS } from './createClientLimiter.js'
+import type { RelayLogEntry, ResolvedRelayOptions } from './RelayOptions.js'
+import { bucketShape, TokenBucket } from './TokenBucket.js'
+
+/** The limits every instance of a relay shares: its SMC budget, SMC's pause, the per-client counts. */
+export interface SharedLimits {
+  /** Takes one SMC call from the budget: resolves 0 when taken, else the milliseconds until one may be. */
+  take(): Promise<number>
+  /** SMC said it is over quota: no instance calls it for `ms`. */
+  pause(ms: number): Promise<void>
+  /** Counts a request of `client`: resolves the milliseconds to wait when over the limit, else 0. */
+  hit(client: string): Promise<number>
+  /** Whether the shared store answers; `true` without one. */
+  ready(): Promise<boolean>
+}
+
+/**
+ * One SMC budget per API key, in a Redis hash: a token bucket of {@link bucketShape} on Redis's
+ * clock. ARGV: burst, refill per ms, calls made meanwhile without the store (taken off), and the
+ * milliseconds of SMC's pause (0: take a call). Replies the milliseconds to wait (0: taken) and
+ * the whole calls left.
+ */
+const BUDGET_SCRIPT = `local t=redis.call('TIME')
+local now=t[1]*1000+math.floor(t[2]/1000)
+local burst,rate,pause=tonumber(ARGV[1]),tonumber(ARGV[2]),tonumber(ARGV[4])
+local s=redis.call('HMGET',KEYS[1],'tokens','at','paused')
+local tokens=math.min(burst,(tonumber(s[1]) or burst)+(now-(tonumber(s[2]) or now))*rate)
+tokens=math.max(tokens-tonumber(ARGV[3]),-burst)
+local paused=math.max(tonumber(s[3]) or 0,now+pause)
+local wait=0
+if pause>0 then tokens=0 wait=paused-now
+elseif paused>now then wait=paused-now
+elseif tokens<1 then wait=math.ceil((1-tokens)/rate)
+else tokens=tokens-1 end
+redis.call('HSET',KEYS[1],'tokens',tostring(tokens),'at',tostring(now),'paused',tostring(paused))
+redis.call('PEXPIRE',KEYS[1],math.max(paused-now,0)+120000)
+return {wait,math.floor(math.max(tokens,0))}`
+
+/** A client's requests in the current one-minute window: replies the count and the window's milliseconds left. */
+const CLIENT_SCRIPT = `local n=redis.call('INCR',KEYS[1])
+local ttl=redis.call('PTTL',KEYS[1])
+if ttl<0 then redis.call('PEXPIRE',KEYS[1],ARGV[1]) ttl=tonumber(ARGV[1]) end
+return {n,ttl}`
+
+/** A store slower than this is taken as unreachable: browsers must not wait on it. */
+const STORE_TIMEOUT_MS = 250
+/** While the store is unreachable, how often it is tried again. */
+const STORE_RETRY_MS = 1000
+
+/**
+ * Without `config.store`, this instance's share of the limits (`budgetPerMinute` and
+ * `rateLimitPerClient` divided by `instances`) in memory. With it, the limits are shared through
+ * the store, under keys named by the SMC tenant and a hash of the API key, so that relays of two
+ * keys (staging, production) on one Redis never share a budget. While the store is unreachable
+ * or slow, each instance falls back to its share, its budget starting empty (the shared one may
+ * just have been spent) and its calls taken off the shared budget once the store is back; it
+ * tries the store again every second, and logs each change of state once.
+ */
+export function createSharedLimits(
+  config: ResolvedRelayOptions,
+  log: (entry: RelayLogEntry) => void,
+): SharedLimits {
+  const { store, instances, metrics } = config
+  const budget = new TokenBucket(Math.max(1, Math.floor(config.budgetPerMinute / instances)))
+  const perClient = Math.ceil(config.rateLimitPerClient / instances)
+  const clients = createClientLimiter(perClient)
+  const takeLocally = (): number => {
+    const wait = budget.take() ? 0 : budget.msUntilNext()
+    metrics?.budget(budget.left())
+    return wait
+  }
+  if (!store) {
+    return {
+      take: async () => takeLocally(),
+      pause: async (ms) => budget.pause(ms),
+      hit: async (client) => clients.hit(client),
+      ready: async () => true,
+    }
+  }
+
+  const { burst, refillPerMs } = bucketShape(config.budgetPerMinute)
+  const prefix = keyPrefix(config)
+  let shared = true
+  let retryAt = 0
+  /** Calls taken from the fallback budget, not yet taken off the shared one. */
+  let debt = 0
+
+  /** Runs `script` on the store, or, while it is unreachable, resolves `undefined`. */
+  const run = async (script: string, key: string, args: readonly unknown[]) => {
+    if (!shared && Date.now() < retryAt) return undefined
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      const reply = await Promise.race([
+        prefix.then((p) => store.eval(script, [`${p}:${key}`], args.map(String))),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`)),
+            STORE_TIMEOUT_MS,
+          )
+        }),
+      ])
+      const [first, second] = reply as [unknown, unknown]
+      if (!shared) {
+        shared = true
+        log({ level: 'info', event: 'store_back', message: 'The shared store answers again' })
+        metrics?.store(true)
+      }
+      return [Number(first), Number(second)] as const
+    } catch (error) {
+      retryAt = Date.now() + STORE_RETRY_MS
+      if (shared) {
+        shared = false
+        // What was taken before may have spent the shared budget: the fallback starts empty.
+        budget.pause(0)
+        log({
+          level: 'warn',
+          event: 'store_lost',
+          message: `The shared store cannot be used (${error instanceof Error ? error.message : String(error)}); each instance keeps to its share of the budget until it answers again`,
+        })
+        metrics?.store(false)
+      }
+      return undefined
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  return {
+    async take() {
+      const owed = debt
+      const reply = await run(BUDGET_SCRIPT, 'budget', [burst, refillPerMs, owed, 0])
+      if (!reply) {
+        const wait = takeLocally()
+        if (!wait) debt++
+        return wait
+      }
+      debt -= owed
+      metrics?.budget(reply[1])
+      return reply[0]
+    },
+    async pause(ms) {
+      budget.pause(ms)
+      await run(BUDGET_SCRIPT, 'budget', [burst, refillPerMs, 0, ms])
+    },
+    async hit(client) {
+      if (config.rateLimitPerClient === 0) return 0
+      const reply = await run(CLIENT_SCRIPT, `client:${client}`, [WINDOW_MS])
+      if (!reply) return clients.hit(client)
+      return reply[0] > config.rateLimitPerClient ? reply[1] : 0
+    },
+    async ready() {
+      return (await run(CLIENT_SCRIPT, 'ready', [STORE_RETRY_MS])) !== undefined
+    },
+  }
+}
+
+/** `selligent-relay:<SMC host>:<first 16 hex digits of the API key's SHA-256>`. */
+async function keyPrefix(config: ResolvedRelayOptions): Promise<string> {
+  const apiKey = config.apiKeyHeader.slice(0, config.apiKeyHeader.indexOf(':'))
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(apiKey))
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+  return `selligent-relay:${new URL(config.smcApiUrl).host}:${hex.slice(0, 16)}`
+}
