@@ -16,8 +16,12 @@ export interface SharedLimits {
 
 /**
  * One SMC budget per API key, in a Redis hash: a token bucket of {@link bucketShape} on Redis's
- * clock. ARGV: burst, refill per ms, calls made meanwhile without the store (taken off), and the
- * milliseconds of SMC's pause (0: take a call). Replies the milliseconds to wait (0: taken) and
+ * clock. ARGV: burst, refill per ms, the calls this instance made without the store since it
+ * last answered (-1: none, it answered last time), and the milliseconds of SMC's pause (0: take a
+ * call). An instance back from its fallback empties the bucket, as its fallback started empty:
+ * whatever it refilled meanwhile (or a restarted Redis's full bucket) was spent by the
+ * fallbacks; its own calls go further into the red, so that an instance cut off alone while the
+ * others kept the budget pays back what it spent. Replies the milliseconds to wait (0: taken) and
  * the whole calls left.
  */
 const BUDGET_SCRIPT = `local t=redis.call('TIME')
@@ -25,7 +29,8 @@ local now=t[1]*1000+math.floor(t[2]/1000)
 local burst,rate,pause=tonumber(ARGV[1]),tonumber(ARGV[2]),tonumber(ARGV[4])
 local s=redis.call('HMGET',KEYS[1],'tokens','at','paused')
 local tokens=math.min(burst,(tonumber(s[1]) or burst)+(now-(tonumber(s[2]) or now))*rate)
-tokens=math.max(tokens-tonumber(ARGV[3]),-burst)
+local owed=tonumber(ARGV[3])
+if owed>=0 then tokens=math.max(math.min(tokens,0)-owed,-burst) end
 local paused=math.max(tonumber(s[3]) or 0,now+pause)
 local wait=0
 if pause>0 then tokens=0 wait=paused-now
@@ -82,8 +87,8 @@ export function createSharedLimits(
   const prefix = keyPrefix(config)
   let shared = true
   let retryAt = 0
-  /** Calls taken from the fallback budget, not yet taken off the shared one. */
-  let debt = 0
+  /** Calls taken from the fallback budget since the store last answered a take; `undefined`: it did. */
+  let debt: number | undefined
 
   /** Runs `script` on the store, or, while it is unreachable, resolves `undefined`. */
   const run = async (script: string, key: string, args: readonly unknown[]) => {
@@ -112,6 +117,7 @@ export function createSharedLimits(
         shared = false
         // What was taken before may have spent the shared budget: the fallback starts empty.
         budget.pause(0)
+        debt ??= 0
         log({
           level: 'warn',
           event: 'store_lost',
@@ -128,19 +134,19 @@ export function createSharedLimits(
   return {
     async take() {
       const owed = debt
-      const reply = await run(BUDGET_SCRIPT, 'budget', [burst, refillPerMs, owed, 0])
+      const reply = await run(BUDGET_SCRIPT, 'budget', [burst, refillPerMs, owed ?? -1, 0])
       if (!reply) {
         const wait = takeLocally()
-        if (!wait) debt++
+        if (!wait) debt = (debt ?? 0) + 1
         return wait
       }
-      debt -= owed
+      if (owed !== undefined) debt = (debt ?? 0) - owed || undefined
       metrics?.budget(reply[1])
       return reply[0]
     },
     async pause(ms) {
       budget.pause(ms)
-      await run(BUDGET_SCRIPT, 'budget', [burst, refillPerMs, 0, ms])
+      await run(BUDGET_SCRIPT, 'budget', [burst, refillPerMs, -1, ms])
     },
     async hit(client) {
       if (config.rateLimitPerClient === 0) return 0

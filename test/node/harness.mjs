@@ -1,7 +1,11 @@
 // Shared set-up of the relay tests: an SMC simulator on loopback, relays pointed at it, and a
 // record of every answer and log line so each test file can scan them all for the credentials.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
 import { after, before, beforeEach } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { createRelay } from '../../dist/relay.js'
 import { createSmcSimulator } from '../smc-simulator/createSmcSimulator.mjs'
 
@@ -85,11 +89,16 @@ export function useHarness() {
 /**
  * The SMC simulator of one test file, for tests that start relays of their own (servers, the CLI):
  * listening before its tests, emptied before each, closed after them all. `url` is set once
- * `before` has run.
+ * `before` has run. @param {object} [options] further simulator options
  */
-export function useSimulator() {
+export function useSimulator(options = {}) {
   const simulator = {
-    sim: createSmcSimulator({ apiKey: API_KEY, apiSecret: API_SECRET, organization: ORGANIZATION }),
+    sim: createSmcSimulator({
+      apiKey: API_KEY,
+      apiSecret: API_SECRET,
+      organization: ORGANIZATION,
+      ...options,
+    }),
     url: '',
   }
   before(async () => {
@@ -219,4 +228,84 @@ export function assertRefused(sent, status, code) {
   assert.ok(sent.body.errors.length > 0)
   assert.equal(sent.body.errors[0].error_code, code, sent.text)
   assert.equal(typeof sent.body.errors[0].description, 'string')
+}
+
+/**
+ * The `selligent-relay` CLI under test: this build's, or another's (`SELLIGENT_RELAY_CLI`, to show
+ * a test failing on an older relay).
+ */
+export const RELAY_CLI =
+  process.env.SELLIGENT_RELAY_CLI ??
+  fileURLToPath(new URL('../../dist/relay-cli.js', import.meta.url))
+
+/**
+ * Runs the CLI with only the given environment (and PATH), collecting its output; `listening`
+ * resolves with the URL it prints once it listens, or rejects if it exits first.
+ * @param {Record<string, string>} env
+ */
+export function runCli(env) {
+  const child = spawn(process.execPath, [RELAY_CLI], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const output = { stdout: '', stderr: '' }
+  child.stdout.on('data', (chunk) => (output.stdout += chunk))
+  child.stderr.on('data', (chunk) => (output.stderr += chunk))
+  const listening = new Promise((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const match = /listening on (http:\/\/\S+)/.exec(output.stdout)
+      if (match) resolve(match[1])
+    })
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${output.stderr}`)))
+  })
+  listening.catch(() => undefined)
+  return { child, output, listening }
+}
+
+/** A free loopback TCP port. */
+export async function freePort() {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/**
+ * A real Redis (Debian's `redis-server`) on a loopback port, without persistence. `stop` ends
+ * it; `start` starts it again on the same port, empty. With `password`, clients must give it.
+ * @param {number} [port] @param {string} [password]
+ */
+export async function startRedis(port, password) {
+  port ??= await freePort()
+  const redis = { port, url: `redis://127.0.0.1:${port}`, child: undefined }
+  redis.start = async () => {
+    const child = spawn(
+      process.env.REDIS_SERVER ?? '/usr/bin/redis-server',
+      [
+        ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        ...(password ? ['--requirepass', password] : []),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    let out = ''
+    await new Promise((resolve, reject) => {
+      child.stdout.on('data', (chunk) => {
+        out += chunk
+        if (out.includes('Ready to accept connections')) resolve(undefined)
+      })
+      child.once('exit', (code) => reject(new Error(`redis-server exited ${code}: ${out}`)))
+    })
+    child.stdout.resume()
+    redis.child = child
+  }
+  redis.stop = async () => {
+    const { child } = redis
+    redis.child = undefined
+    if (!child || child.exitCode !== null) return
+    child.kill('SIGKILL')
+    await once(child, 'exit')
+  }
+  await redis.start()
+  return redis
 }
