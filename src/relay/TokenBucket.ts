@@ -16,7 +16,19 @@ export function bucketShape(perMinute: number): BucketShape {
   return { burst, refillPerMs: Math.max(perMinute - burst, 1) / 60_000 }
 }
 
-/** The relay's SMC budget within one process (see {@link bucketShape}). */
+/** A call asked of a budget: whether it was taken, and in how many milliseconds it may (or could) be made. */
+export interface TakenCall {
+  /** Milliseconds until the call may be made; if not taken, until one could be. */
+  readonly waitMs: number
+  /** Whether the call is the caller's. */
+  readonly taken: boolean
+}
+
+/**
+ * The relay's SMC budget within one process (see {@link bucketShape}). A call may be taken ahead
+ * of time, the bucket going below empty, so that callers waiting for the budget are served in
+ * the order they asked, each at its time, instead of racing for each refill.
+ */
 export class TokenBucket {
   private tokens: number
   private updatedAt: number
@@ -32,32 +44,32 @@ export class TokenBucket {
     this.updatedAt = now()
   }
 
-  /** Takes one call from the budget; `false` when there is none left now. */
-  take(): boolean {
+  /**
+   * Takes one call from the budget if it can be made within `maxWaitMs`: the call is then the
+   * caller's, to be made after `waitMs`; otherwise nothing is taken, and `waitMs` says how long
+   * until one could be.
+   */
+  take(maxWaitMs = 0): TakenCall {
     this.refill()
-    if (this.now() < this.pausedUntil || this.tokens < 1) return false
-    this.tokens -= 1
-    return true
+    const pause = this.pausedUntil - this.now()
+    const refill = this.tokens >= 1 ? 0 : (1 - this.tokens) / this.shape.refillPerMs
+    const waitMs = Math.ceil(Math.max(pause, refill, 0))
+    const taken = waitMs <= maxWaitMs
+    if (taken) this.tokens -= 1
+    return { waitMs, taken }
   }
 
   /** Calls that could be taken now (0 while paused). */
   left(): number {
     this.refill()
-    return this.now() < this.pausedUntil ? 0 : Math.floor(this.tokens)
-  }
-
-  /** Milliseconds until {@link take} can succeed again. */
-  msUntilNext(): number {
-    this.refill()
-    const pause = this.pausedUntil - this.now()
-    const refill = this.tokens >= 1 ? 0 : (1 - this.tokens) / this.shape.refillPerMs
-    return Math.ceil(Math.max(pause, refill, 0))
+    return this.now() < this.pausedUntil ? 0 : Math.max(0, Math.floor(this.tokens))
   }
 
   /** Spend nothing for `ms` (SMC said it is over quota until then), and start again empty. */
   pause(ms: number): void {
     this.refill()
-    this.tokens = 0
+    // Calls taken ahead of time stay taken.
+    this.tokens = Math.min(this.tokens, 0)
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms)
   }
 

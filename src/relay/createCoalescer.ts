@@ -1,6 +1,7 @@
 import type { RelayTarget } from './parseTarget.js'
 import type { Rows } from './readRows.js'
 import type { Slice } from './splitResult.js'
+import type { TakenCall } from './TokenBucket.js'
 
 /** One caller's answer. */
 export interface Answer {
@@ -29,8 +30,8 @@ export interface Coalescer {
   submit(target: RelayTarget, rows: Rows): Promise<Answer>
 }
 
-/** Takes an SMC call from the budget: resolves 0 when taken, else the milliseconds until one may be. */
-export type TakeCall = () => Promise<number>
+/** Takes an SMC call from the budget if it can be made within `maxWaitMs`. */
+export type TakeCall = (maxWaitMs: number) => Promise<TakenCall>
 
 /** How long batches wait and how much they hold. */
 export interface CoalescerBounds {
@@ -65,10 +66,11 @@ interface Batch {
  * A target's first request opens a batch that leaves after `windowMs`, or as soon as it holds
  * `maxRows` rows; a request that would push it past `maxRows` or `maxBytes` closes it first and
  * opens the next. A request alone is never split, so each caller is answered by one SMC call.
- * A batch leaves once `take` gives it an SMC call: while the budget allows none, it waits, and
- * stays open unless full, so that under pressure each call carries more rows instead of callers
- * being refused while calls go out half empty. A batch that cannot get a call within `maxWaitMs`
- * after its window is answered by `refuse`, told how long until the budget allows one.
+ * When its window ends, a batch takes its SMC call from the budget, maybe one it may make only
+ * later: until then it waits, and stays open unless full, so that under pressure each call
+ * carries more rows instead of callers being refused while calls go out half empty. A batch that
+ * cannot get a call within `maxWaitMs` after its window is answered by `refuse`, told how long
+ * until the budget could allow one.
  */
 export function createCoalescer(
   bounds: CoalescerBounds,
@@ -95,23 +97,19 @@ export function createCoalescer(
     )
 
   const leave = async (batch: Batch): Promise<readonly Answer[]> => {
-    for (;;) {
-      const waitMs = await take()
-      if (waitMs === 0) {
-        close(batch)
-        return send(
-          batch.target,
-          batch.rows,
-          batch.callers.map((c) => c.slice),
-        )
-      }
-      if (Date.now() + waitMs > batch.deadline) {
-        close(batch)
-        const refused = refuse(batch.target, waitMs)
-        return batch.callers.map(() => refused)
-      }
-      await new Promise((resolve) => setTimeout(resolve, waitMs))
+    const { waitMs, taken } = await take(Math.max(0, batch.deadline - Date.now()))
+    if (!taken) {
+      close(batch)
+      const refused = refuse(batch.target, waitMs)
+      return batch.callers.map(() => refused)
     }
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs))
+    close(batch)
+    return send(
+      batch.target,
+      batch.rows,
+      batch.callers.map((c) => c.slice),
+    )
   }
 
   /** Starts the batch's leaving; it stays open to others until it gets its call or is full. */

@@ -75,8 +75,10 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
     const detail = { target: target.key, rows: rows.length, callers }
     let called = false
     try {
-      const waitMs = paid ? 0 : await limits.take()
-      if (waitMs > 0) throw budgetExhausted(waitMs)
+      if (!paid) {
+        const { waitMs, taken } = await limits.take(0)
+        if (!taken) throw budgetExhausted(waitMs)
+      }
       if (!(await slots.acquire(config.timeoutMs))) {
         throw unavailable(
           'ERR_RELAY_BUSY',

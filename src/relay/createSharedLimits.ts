@@ -1,11 +1,11 @@
 import { createClientLimiter, WINDOW_MS } from './createClientLimiter.js'
 import type { RelayLogEntry, ResolvedRelayOptions } from './RelayOptions.js'
-import { bucketShape, TokenBucket } from './TokenBucket.js'
+import { bucketShape, TokenBucket, type TakenCall } from './TokenBucket.js'
 
 /** The limits every instance of a relay shares: its SMC budget, SMC's pause, the per-client counts. */
 export interface SharedLimits {
-  /** Takes one SMC call from the budget: resolves 0 when taken, else the milliseconds until one may be. */
-  take(): Promise<number>
+  /** Takes one SMC call from the budget if it can be made within `maxWaitMs` (see {@link TokenBucket.take}). */
+  take(maxWaitMs: number): Promise<TakenCall>
   /** SMC said it is over quota: no instance calls it for `ms`. */
   pause(ms: number): Promise<void>
   /** Counts a request of `client`: resolves the milliseconds to wait when over the limit, else 0. */
@@ -16,30 +16,31 @@ export interface SharedLimits {
 
 /**
  * One SMC budget per API key, in a Redis hash: a token bucket of {@link bucketShape} on Redis's
- * clock. ARGV: burst, refill per ms, the calls this instance made without the store since it
- * last answered (-1: none, it answered last time), and the milliseconds of SMC's pause (0: take a
- * call). An instance back from its fallback empties the bucket, as its fallback started empty:
- * whatever it refilled meanwhile (or a restarted Redis's full bucket) was spent by the
- * fallbacks; its own calls go further into the red, so that an instance cut off alone while the
- * others kept the budget pays back what it spent. Replies the milliseconds to wait (0: taken) and
- * the whole calls left.
+ * clock, taken ahead of time as {@link TokenBucket} is. ARGV: burst, refill per ms, the calls this
+ * instance made without the store since it last answered (-1: it answered last time), SMC's
+ * pause in ms (0: take a call), and how long the caller can wait for its call. An instance back
+ * from its fallback empties the bucket, as its fallback started empty: what refilled meanwhile
+ * (or a restarted Redis's full bucket) was spent by the fallbacks; its own calls go further into
+ * the red, up to a burst, so that an instance cut off alone while the others kept the budget
+ * pays back what it spent. Replies the ms to wait, 1 if taken, and the whole calls left.
  */
 const BUDGET_SCRIPT = `local t=redis.call('TIME')
 local now=t[1]*1000+math.floor(t[2]/1000)
-local burst,rate,pause=tonumber(ARGV[1]),tonumber(ARGV[2]),tonumber(ARGV[4])
+local burst,rate,owed,pause=tonumber(ARGV[1]),tonumber(ARGV[2]),tonumber(ARGV[3]),tonumber(ARGV[4])
 local s=redis.call('HMGET',KEYS[1],'tokens','at','paused')
 local tokens=math.min(burst,(tonumber(s[1]) or burst)+(now-(tonumber(s[2]) or now))*rate)
-local owed=tonumber(ARGV[3])
-if owed>=0 then tokens=math.max(math.min(tokens,0)-owed,-burst) end
+if owed>=0 then tokens=math.min(tokens,0)-math.min(owed,burst) end
 local paused=math.max(tonumber(s[3]) or 0,now+pause)
-local wait=0
-if pause>0 then tokens=0 wait=paused-now
-elseif paused>now then wait=paused-now
-elseif tokens<1 then wait=math.ceil((1-tokens)/rate)
-else tokens=tokens-1 end
+local wait=math.max(paused-now,0)
+local taken=0
+if pause>0 then tokens=math.min(tokens,0)
+else
+if tokens<1 then wait=math.max(wait,math.ceil((1-tokens)/rate)) end
+if wait<=tonumber(ARGV[5]) then tokens=tokens-1 taken=1 end
+end
 redis.call('HSET',KEYS[1],'tokens',tostring(tokens),'at',tostring(now),'paused',tostring(paused))
-redis.call('PEXPIRE',KEYS[1],math.max(paused-now,0)+120000)
-return {wait,math.floor(math.max(tokens,0))}`
+redis.call('PEXPIRE',KEYS[1],paused-now+120000)
+return {wait,taken,math.floor(math.max(tokens,0))}`
 
 /** A client's requests in the current one-minute window: replies the count and the window's milliseconds left. */
 const CLIENT_SCRIPT = `local n=redis.call('INCR',KEYS[1])
@@ -69,14 +70,14 @@ export function createSharedLimits(
   const budget = new TokenBucket(Math.max(1, Math.floor(config.budgetPerMinute / instances)))
   const perClient = Math.ceil(config.rateLimitPerClient / instances)
   const clients = createClientLimiter(perClient)
-  const takeLocally = (): number => {
-    const wait = budget.take() ? 0 : budget.msUntilNext()
+  const takeLocally = (maxWaitMs: number): TakenCall => {
+    const call = budget.take(maxWaitMs)
     metrics?.budget(budget.left())
-    return wait
+    return call
   }
   if (!store) {
     return {
-      take: async () => takeLocally(),
+      take: async (maxWaitMs) => takeLocally(maxWaitMs),
       pause: async (ms) => budget.pause(ms),
       hit: async (client) => clients.hit(client),
       ready: async () => true,
@@ -104,13 +105,13 @@ export function createSharedLimits(
           )
         }),
       ])
-      const [first, second] = reply as [unknown, unknown]
+      const numbers = (reply as unknown[]).map(Number)
       if (!shared) {
         shared = true
         log({ level: 'info', event: 'store_back', message: 'The shared store answers again' })
         metrics?.store(true)
       }
-      return [Number(first), Number(second)] as const
+      return numbers
     } catch (error) {
       retryAt = Date.now() + STORE_RETRY_MS
       if (shared) {
@@ -132,27 +133,35 @@ export function createSharedLimits(
   }
 
   return {
-    async take() {
+    async take(maxWaitMs) {
       const owed = debt
-      const reply = await run(BUDGET_SCRIPT, 'budget', [burst, refillPerMs, owed ?? -1, 0])
+      const reply = await run(BUDGET_SCRIPT, 'budget', [
+        burst,
+        refillPerMs,
+        owed ?? -1,
+        0,
+        maxWaitMs,
+      ])
       if (!reply) {
-        const wait = takeLocally()
-        if (!wait) debt = (debt ?? 0) + 1
-        return wait
+        const call = takeLocally(maxWaitMs)
+        if (call.taken) debt = (debt ?? 0) + 1
+        return call
       }
       if (owed !== undefined) debt = (debt ?? 0) - owed || undefined
-      metrics?.budget(reply[1])
-      return reply[0]
+      const [waitMs = 0, taken, left = 0] = reply
+      metrics?.budget(left)
+      return { waitMs, taken: taken === 1 }
     },
     async pause(ms) {
       budget.pause(ms)
-      await run(BUDGET_SCRIPT, 'budget', [burst, refillPerMs, -1, ms])
+      await run(BUDGET_SCRIPT, 'budget', [burst, refillPerMs, -1, ms, 0])
     },
     async hit(client) {
       if (config.rateLimitPerClient === 0) return 0
       const reply = await run(CLIENT_SCRIPT, `client:${client}`, [WINDOW_MS])
       if (!reply) return clients.hit(client)
-      return reply[0] > config.rateLimitPerClient ? reply[1] : 0
+      const [count = 0, leftMs = 0] = reply
+      return count > config.rateLimitPerClient ? leftMs : 0
     },
     async ready() {
       return (await run(CLIENT_SCRIPT, 'ready', [STORE_RETRY_MS])) !== undefined

@@ -16,9 +16,9 @@ import {
   EVENTS_QUERY,
   ORGANIZATION,
   runCli,
-  startRedis,
   useSimulator,
 } from './harness.mjs'
+import { startRedis } from '../redisServer.mjs'
 
 /** Every SMC call the simulator received: when it arrived, its rows and status. */
 const calls = []
@@ -328,9 +328,14 @@ describe('relay scale-out: 3 instances, one Redis', () => {
       SMC_API_KEY: API_KEY,
       SMC_API_SECRET: API_SECRET,
       REDIS_URL: 'http://:pw-Zk81qLm@127.0.0.1:6379',
+      PORT: '0',
     })
-    const [code] = await once(child, 'exit')
-    assert.equal(code, 2)
+    try {
+      const [code] = await Promise.race([once(child, 'exit'), sleep(5000).then(() => ['running'])])
+      assert.equal(code, 2)
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    }
     assert.match(output.stderr, /REDIS_URL/)
     assert.ok(!output.stderr.includes('pw-Zk81qLm'), output.stderr)
   })
