@@ -18,7 +18,7 @@ import {
   runCli,
   useSimulator,
 } from './harness.mjs'
-import { startRedis } from '../redisServer.mjs'
+import { freePort, startRedis } from '../redisServer.mjs'
 
 /** Every SMC call the simulator received: when it arrived, its rows and status. */
 const calls = []
@@ -318,6 +318,36 @@ describe('relay scale-out: 3 instances, one Redis', () => {
     } finally {
       await stopAll(relays)
       await redis.stop()
+    }
+  })
+
+  test('Redis down at start: the relay serves on its share and is not ready; once Redis answers, it is used without a restart', async () => {
+    const port = await freePort()
+    const [relay] = await startRelays(1, {
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      RELAY_INSTANCES: '3',
+      RELAY_BUDGET_PER_MINUTE: '600',
+    })
+    let redis
+    try {
+      assert.equal((await fetch(`${relay.url}/status`)).status, 200)
+      assert.equal((await fetch(`${relay.url}/ready`)).status, 503)
+      assert.equal((await post(relay, 'down-1')).status, 200)
+      redis = await startRedis(port)
+      const until = Date.now() + 5000
+      while ((await fetch(`${relay.url}/ready`)).status !== 200) {
+        assert.ok(Date.now() < until, 'ready once Redis answers')
+        await sleep(100)
+      }
+      assert.equal((await post(relay, 'down-2')).status, 200)
+      assert.equal(lines(relay, 'store_lost').length, 1, relay.output.stderr)
+      assert.equal(lines(relay, 'store_back').length, 1, relay.output.stdout)
+      const metric = await metricsOf([relay])
+      assert.equal(metric('selligent_relay_store_up'), 1)
+      assert.equal(metric('selligent_relay_smc_calls_total{outcome="200"}'), 2)
+    } finally {
+      await stopAll([relay])
+      await redis?.stop()
     }
   })
 
