@@ -37,8 +37,9 @@ const KB = 1024
 const BUDGET = {
   esm: 6085,
   iife: 6439,
-  // Server side: set from what the relay weighed when it landed, plus headroom.
-  relay: 10 * KB,
+  // Server side: set from what the relay weighed when it landed, plus headroom, then raised by
+  // what scale-out measurably cost (docs/relay-scale-out.md, "Size").
+  relay: 10 * KB + 2707,
 }
 /** The hard cap of each browser bundle (6.5 KB): no budget may exceed it. */
 const CAP = 6656
