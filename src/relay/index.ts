@@ -2,6 +2,8 @@
 // fetch; startRelayServer loads node:http only when it is called.
 export { createRelay, type ClientInfo, type Relay } from './createRelay.js'
 export type { EventColumns, RelayLogEntry, RelayOptions } from './RelayOptions.js'
+export type { RelayMetrics } from './RelayMetrics.js'
+export type { RelayStore } from './RelayStore.js'
 export { ENV_NAMES } from './RelayOptions.js'
 export { RelayConfigError } from './RelayConfigError.js'
 export { RelayError } from './RelayError.js'
