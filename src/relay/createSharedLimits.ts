@@ -49,7 +49,7 @@ if ttl<0 then redis.call('PEXPIRE',KEYS[1],ARGV[1]) ttl=tonumber(ARGV[1]) end
 return {n,ttl}`
 
 /** A store slower than this is taken as unreachable: browsers must not wait on it. */
-const STORE_TIMEOUT_MS = 250
+const STORE_TIMEOUT_MS = 500
 /** While the store is unreachable, how often it is tried again. */
 const STORE_RETRY_MS = 1000
 
@@ -164,6 +164,7 @@ export function createSharedLimits(
       return count > config.rateLimitPerClient ? leftMs : 0
     },
     async ready() {
+      // Any script's round trip tells; this one leaves a key that expires within a second.
       return (await run(CLIENT_SCRIPT, 'ready', [STORE_RETRY_MS])) !== undefined
     },
   }
