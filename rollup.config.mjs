@@ -43,8 +43,13 @@ export {}
   },
 })
 
-// analytics-next is a peer dependency imported as types only: nothing of it may be bundled.
-const external = (id) => id.startsWith('@segment/') || id.startsWith('node:')
+// analytics-next is a peer dependency imported as types only: nothing of it may be bundled. The
+// relay's Redis client and metrics library are optional peer dependencies, imported on demand.
+const external = (id) =>
+  id.startsWith('@segment/') ||
+  id.startsWith('node:') ||
+  id.startsWith('@redis/') ||
+  id === 'prom-client'
 
 export default [
   // The browser entry on its own, so dist/index.js shares no chunk with the server code.

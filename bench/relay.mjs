@@ -12,8 +12,15 @@
 //   their headers and stall; /status probes answered.
 // - drain: 50 stalled uploads and one request in flight when SIGTERM comes; how long the relay
 //   takes to exit (RELAY_DRAIN_TIMEOUT_MS=5000), and whether the request in flight was answered.
+// - scale-out: 1 relay, and 3 sharing one Redis (a real redis-server on loopback) with clients
+//   spread over them as a load balancer would: first 50 clients with the budget out of the way
+//   (throughput, latency, SMC calls per 10,000 events, rows per call), then a fixed offered load
+//   (--rate requests a second for --binding-seconds) against a budget it exceeds
+//   (--budget calls a minute), each batch retried after `Retry-After` as the plugin does: SMC
+//   calls per 10,000 events, rows per call, and the most SMC calls in any 60 s window.
 // Each abuse scenario starts a relay of its own with the default bounds.
 // Options: --rows N (rows per request, default 10), --seconds S (per level and path, default 5),
+// --rate R, --budget B, --binding-seconds S (scale-out: default 100, 300 and 65),
 // --scenarios a,b (default all), --relay-cli PATH (another build's dist/relay-cli.js, to measure
 // it the same way).
 import { spawn } from 'node:child_process'
@@ -26,12 +33,16 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { STANDARD_COLUMNS } from '../dist/relay.js'
+import { startRedis } from '../test/redisServer.mjs'
 
-const SCENARIOS = ['throughput', 'flood', 'hang', 'slowloris', 'drain']
+const SCENARIOS = ['throughput', 'flood', 'hang', 'slowloris', 'drain', 'scale-out']
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '10' },
     seconds: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '100' },
+    budget: { type: 'string', default: '300' },
+    'binding-seconds': { type: 'string', default: '65' },
     scenarios: { type: 'string', default: SCENARIOS.join(',') },
     'relay-cli': {
       type: 'string',
@@ -102,8 +113,26 @@ function start(script, env, fdLimit) {
 const percentile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 
-/** `clients` loops sending batches to `url` until EVENTS_PER_LEVEL events or SECONDS elapse. */
+/** A batch of event rows as the plugin sends them, for one user. */
+const rowsOf = (ids, user) =>
+  ids.map((id) => [
+    id,
+    'track',
+    'Order Completed',
+    `user-${user}`,
+    `anon-${user}`,
+    '',
+    PROPERTIES,
+    CONTEXT,
+    new Date().toISOString(),
+  ])
+
+/**
+ * `clients` loops sending batches to `url` (client c to `url[c % url.length]` when given several,
+ * as a load balancer spreads them) until EVENTS_PER_LEVEL events or SECONDS elapse.
+ */
 async function load(url, headers, clients, tag, seconds = SECONDS) {
+  const urls = [url].flat()
   const latencies = []
   let events = 0
   let failures = 0
@@ -116,19 +145,13 @@ async function load(url, headers, clients, tag, seconds = SECONDS) {
       performance.now() < deadline
     ) {
       const batch = next++
-      const rows = Array.from({ length: ROWS }, (_, r) => [
-        `${tag}-${c}-${batch}-${r}`,
-        'track',
-        'Order Completed',
-        `user-${c}`,
-        `anon-${c}`,
-        '',
-        PROPERTIES,
-        CONTEXT,
-        new Date().toISOString(),
-      ])
+      const ids = Array.from({ length: ROWS }, (_, r) => `${tag}-${c}-${batch}-${r}`)
       const sent = performance.now()
-      const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(rows) })
+      const response = await fetch(urls[c % urls.length], {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(rowsOf(ids, c)),
+      })
       await response.arrayBuffer()
       if (response.status === 200) {
         latencies.push(performance.now() - sent)
@@ -155,6 +178,19 @@ const sim = await start('../test/smc-simulator/cli.mjs', {
   SIM_API_KEY: KEY,
   SIM_API_SECRET: SECRET,
   SIM_RATE_LIMIT_PER_MINUTE: String(1e9),
+  SIM_PRINT_CALLS: '1',
+})
+/** When each SMC call arrived (ms since the epoch), from the simulator's `call` lines. */
+const callTimes = []
+let simOutput = ''
+sim.child.stdout.on('data', (chunk) => {
+  simOutput += chunk
+  const lines = simOutput.split('\n')
+  simOutput = lines.pop()
+  for (const line of lines) {
+    const match = /^call (\d+)/.exec(line)
+    if (match) callTimes.push(Number(match[1]))
+  }
 })
 const RELAY_ENV = {
   SMC_ADMIN_URL: sim.url,
@@ -315,17 +351,10 @@ async function flood() {
 /** A batch of `rows` event rows as the plugin sends them. */
 const batchOf = (tag, rows) =>
   JSON.stringify(
-    Array.from({ length: rows }, (_, r) => [
-      `${tag}-${r}`,
-      'track',
-      'Order Completed',
-      'user-1',
-      'anon-1',
-      '',
-      PROPERTIES,
-      CONTEXT,
-      new Date().toISOString(),
-    ]),
+    rowsOf(
+      Array.from({ length: rows }, (_, r) => `${tag}-${r}`),
+      1,
+    ),
   )
 
 async function hang() {
@@ -423,13 +452,169 @@ async function drain() {
   }
 }
 
+/** The most of `times` (sorted) within any `windowMs`. */
+function mostInWindow(times, windowMs) {
+  let most = 0
+  for (let i = 0, j = 0; j < times.length; j++) {
+    while (times[j] - times[i] >= windowMs) i++
+    most = Math.max(most, j - i + 1)
+  }
+  return most
+}
+
+/**
+ * A fixed offered load: `rate` requests a second for `seconds`, each a batch of ROWS new rows sent
+ * to the next of `urls`; a batch not answered 200 is sent again (to the next) after
+ * `Retry-After`, as the plugin does, until it is or 60 s after the load ends.
+ */
+async function offer(urls, rate, seconds, tag) {
+  const latencies = []
+  let events = 0
+  let refusals = 0
+  let next = 0
+  const deadline = performance.now() + (seconds + 60) * 1000
+  const request = async (i) => {
+    const body = JSON.stringify(
+      rowsOf(
+        Array.from({ length: ROWS }, (_, r) => `${tag}-${i}-${r}`),
+        i % 1000,
+      ),
+    )
+    const sent = performance.now()
+    while (performance.now() < deadline) {
+      const response = await fetch(urls[next++ % urls.length], {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/plain' },
+        body,
+      }).catch(() => undefined)
+      await response?.arrayBuffer()
+      if (response?.status === 200) {
+        latencies.push(performance.now() - sent)
+        events += ROWS
+        return
+      }
+      refusals++
+      await sleep(Number(response?.headers.get('retry-after') ?? 1) * 1000)
+    }
+  }
+  const requests = []
+  const started = performance.now()
+  for (let i = 0; performance.now() - started < seconds * 1000; i++) {
+    requests.push(request(i))
+    await sleep(Math.max(0, started + ((i + 1) * 1000) / rate - performance.now()))
+  }
+  await Promise.all(requests)
+  latencies.sort((a, b) => a - b)
+  return {
+    offered: requests.length * ROWS,
+    events,
+    refusals,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  }
+}
+
+async function scaleOut() {
+  const redis = await startRedis()
+  /** `count` relays; several share the Redis, each told how many they are. */
+  const relays = async (count, env) => {
+    const shared = count > 1 ? { REDIS_URL: redis.url, RELAY_INSTANCES: String(count) } : {}
+    const started = await Promise.all(
+      Array.from({ length: count }, () => startRelay({ ...shared, ...env })),
+    )
+    for (const relay of started) relay.child.stdout.resume()
+    return started
+  }
+  const stop = (started) => started.forEach((relay) => relay.child.kill())
+  const ms = (n) => `${n.toFixed(1)} ms`
+  const CLIENTS = 50
+  const BUDGET = Number(values.budget)
+  const RATE = Number(values.rate)
+  const BINDING_SECONDS = Number(values['binding-seconds'])
+  try {
+    const direct = await load(
+      `${sim.url}/Portal/Api${PATH}`,
+      { 'Content-Type': 'application/json', 'X-ApiKey': `${KEY}:${SECRET}` },
+      CLIENTS,
+      'so-d',
+    )
+    const open = []
+    for (const count of [1, 3]) {
+      const started = await relays(count, { RELAY_BUDGET_PER_MINUTE: String(1e9) })
+      const urls = started.map((relay) => `${relay.url}${PATH}`)
+      try {
+        await load(urls, { 'Content-Type': 'text/plain' }, CLIENTS, `so-w${count}`, 1)
+        await reset(sim.url)
+        const through = await load(urls, { 'Content-Type': 'text/plain' }, CLIENTS, `so-${count}`)
+        open.push({ count, through, calls: await smcCalls(sim.url) })
+      } finally {
+        stop(started)
+      }
+    }
+    const binding = []
+    for (const count of [1, 3]) {
+      await redis.stop()
+      await redis.start()
+      const started = await relays(count, { RELAY_BUDGET_PER_MINUTE: String(BUDGET) })
+      try {
+        await reset(sim.url)
+        callTimes.length = 0
+        const offered = await offer(
+          started.map((relay) => `${relay.url}${PATH}`),
+          RATE,
+          BINDING_SECONDS,
+          `so-b${count}`,
+        )
+        const times = [...callTimes].sort((a, b) => a - b)
+        binding.push({ count, offered, calls: times.length, most: mostInWindow(times, 60_000) })
+      } finally {
+        stop(started)
+      }
+    }
+
+    console.log(
+      `\nScale-out, budget out of the way: ${CLIENTS} clients, ${ROWS} rows per request, spread over the relays; up to ${EVENTS_PER_LEVEL} events or ${SECONDS} s\n`,
+    )
+    console.log(
+      '| relays | events/s | SMC calls per 10,000 events | rows per SMC call | p50 added | p99 added | p50 / p99 relay |',
+    )
+    console.log('|---:|---:|---:|---:|---:|---:|---:|')
+    for (const { count, through, calls } of open) {
+      console.log(
+        `| ${count} | ${Math.round(through.events / through.seconds)} | ${Math.round((calls / through.events) * 10_000)} | ${(through.events / calls).toFixed(1)} | ${ms(through.p50 - direct.p50)} | ${ms(through.p99 - direct.p99)} | ${ms(through.p50)} / ${ms(through.p99)} |`,
+      )
+    }
+    console.log(`(straight to the simulator: p50 / p99 ${ms(direct.p50)} / ${ms(direct.p99)})`)
+    console.log(
+      `\nScale-out, budget binding: ${RATE} requests of ${ROWS} rows a second for ${BINDING_SECONDS} s, budget ${BUDGET} SMC calls a minute, retried after Retry-After\n`,
+    )
+    console.log(
+      '| relays | events offered | events stored | SMC calls | SMC calls per 10,000 events | rows per SMC call | most SMC calls in any 60 s | refusals | p50 / p99 until stored |',
+    )
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+    for (const { count, offered, calls, most } of binding) {
+      console.log(
+        `| ${count} | ${offered.offered} | ${offered.events} | ${calls} | ${Math.round((calls / offered.events) * 10_000)} | ${(offered.events / calls).toFixed(1)} | ${most} of ${BUDGET} | ${offered.refusals} | ${ms(offered.p50)} / ${ms(offered.p99)} |`,
+      )
+    }
+    const [one, three] = binding
+    if (one && three) {
+      console.log(
+        `3 relays need ${(three.calls / three.offered.events / (one.calls / one.offered.events)).toFixed(2)}× the SMC calls per event of 1`,
+      )
+    }
+  } finally {
+    await redis.stop()
+  }
+}
+
 console.log(
   `\nRelay benchmark — ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, loopback, ${RELAY_CLI}`,
 )
 try {
   for (const name of RUN) {
     await reset(sim.url)
-    await { throughput, flood, hang, slowloris, drain }[name]()
+    await { throughput, flood, hang, slowloris, drain, 'scale-out': scaleOut }[name]()
   }
 } finally {
   sim.child.kill()

@@ -42,8 +42,9 @@ const KB = 1024
 const BUDGET = {
   esm: 6189,
   iife: 6535,
-  // Server side: set from what the relay weighed when it landed, plus headroom.
-  relay: 10 * KB,
+  // Server side: set from what the relay weighed when it landed, plus headroom, then raised by
+  // what scale-out measurably cost (docs/relay-scale-out.md, "Size").
+  relay: 10 * KB + 2707,
 }
 /** The hard cap of each browser bundle (6.5 KB): no budget may exceed it. */
 const CAP = 6656
@@ -137,6 +138,8 @@ async function bundleMinified(entry, external) {
     const { output } = await bundle.generate({
       format: 'es',
       sourcemap: true,
+      // Modules loaded on demand (the relay's Node adapters) are counted too, in one chunk.
+      inlineDynamicImports: true,
       plugins: [terser({ ecma: 2020, module: true, compress: { passes: 2 } })],
     })
     const [chunk] = output
@@ -328,15 +331,21 @@ if (existsSync(iifeMapFile)) {
 
 // Relay, server side.
 if (existsSync(resolve(root, 'dist/relay.js'))) {
+  // Its optional peer dependencies (Redis client, metrics library) are the site's, not counted.
   const relay = await bundleMinified(
     'dist/relay.js',
-    (id) => id.startsWith('node:') || id.startsWith('@segment/'),
+    (id) =>
+      id.startsWith('node:') ||
+      id.startsWith('@segment/') ||
+      id.startsWith('@redis/') ||
+      id === 'prom-client',
   )
   const relayBr = brotli(relay.code)
   console.log(
     `\ndist/relay.js — bundled with its chunks + terser + brotli 11 (min ${relay.code.length} B)`,
   )
   verdict('dist/relay.js', relayBr, BUDGET.relay, false)
+  printBreakdown(breakdown(relay.code, relay.map, relayBr))
   if (relay.imports.some((id) => id.startsWith('@segment/')))
     problems.push('dist/relay.js imports analytics-next')
 } else {

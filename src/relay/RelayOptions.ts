@@ -1,3 +1,5 @@
+import type { RelayMetrics } from './RelayMetrics.js'
+import type { RelayStore } from './RelayStore.js'
 import type { RelayServerOptions } from './startRelayServer.js'
 
 /** One structured log line of the relay. Never carries the API key or secret. */
@@ -46,10 +48,29 @@ export interface RelayOptions {
    * in its place, not the bare domain, not deeper ones). Default none: same-origin or no `Origin` only.
    */
   readonly allowedOrigins?: readonly string[]
-  /** `RELAY_BUDGET_PER_MINUTE`: SMC calls per minute this relay may make (SMC allows 2,500 per key). Default 2500. */
+  /**
+   * `RELAY_BUDGET_PER_MINUTE`: SMC calls per minute all instances of this relay may make together
+   * (SMC allows 2,500 per key). Default 2500.
+   */
   readonly budgetPerMinute?: number
+  /**
+   * `RELAY_INSTANCES`: how many instances run behind the load balancer. Without a `store`, each
+   * keeps to its share of `budgetPerMinute` and `rateLimitPerClient` (divided by this); with one,
+   * that share is its fallback while the store is unreachable. Default 1.
+   */
+  readonly instances?: number
+  /**
+   * Where all instances share the budget, SMC's pause and the per-client counts (a Redis; the
+   * CLI and `startRelayServer` make it from `redisUrl`). Default none: each instance keeps its own.
+   */
+  readonly store?: RelayStore
   /** `RELAY_COALESCE_WINDOW_MS`: how long the first request for a target waits for others to share its SMC call. Default 50. */
   readonly coalesceWindowMs?: number
+  /**
+   * `RELAY_MAX_COALESCE_WAIT_MS`: how much longer a batch may wait, open to more requests, while
+   * the budget allows no call; then its callers are answered 429 with `Retry-After`. Default 2,000.
+   */
+  readonly maxCoalesceWaitMs?: number
   /** `RELAY_MAX_ROWS`: rows per request, and per merged SMC call, at most. Default 500. */
   readonly maxRows?: number
   /** `RELAY_MAX_BYTES`: body bytes per request, and per merged SMC call, at most. Default 1,048,576. */
@@ -86,6 +107,8 @@ export interface RelayOptions {
   readonly fetch?: typeof fetch
   /** Receives every log entry. Default: warnings and errors as JSON lines on the console. */
   readonly log?: (entry: RelayLogEntry) => void
+  /** Receives what the relay does, to count it (the CLI: Prometheus, with `RELAY_METRICS`). Default none. */
+  readonly metrics?: RelayMetrics
 }
 
 /** {@link RelayOptions} after validation, every default applied. */
@@ -108,8 +131,14 @@ export interface ResolvedRelayOptions {
   readonly allowsOrigin: (origin: string) => boolean
   /** See {@link RelayOptions.budgetPerMinute}. */
   readonly budgetPerMinute: number
+  /** See {@link RelayOptions.instances}. */
+  readonly instances: number
+  /** See {@link RelayOptions.store}. */
+  readonly store: RelayStore | undefined
   /** See {@link RelayOptions.coalesceWindowMs}. */
   readonly coalesceWindowMs: number
+  /** See {@link RelayOptions.maxCoalesceWaitMs}. */
+  readonly maxCoalesceWaitMs: number
   /** See {@link RelayOptions.maxRows}. */
   readonly maxRows: number
   /** See {@link RelayOptions.maxBytes}. */
@@ -132,6 +161,8 @@ export interface ResolvedRelayOptions {
   readonly fetch: typeof fetch
   /** See {@link RelayOptions.log}. */
   readonly log: (entry: RelayLogEntry) => void
+  /** See {@link RelayOptions.metrics}. */
+  readonly metrics: RelayMetrics | undefined
 }
 
 /** The environment variable of each option, used by the CLI and to name options in errors. */
@@ -145,7 +176,9 @@ export const ENV_NAMES = {
   userLists: 'SMC_USER_LISTS',
   allowedOrigins: 'RELAY_ALLOWED_ORIGINS',
   budgetPerMinute: 'RELAY_BUDGET_PER_MINUTE',
+  instances: 'RELAY_INSTANCES',
   coalesceWindowMs: 'RELAY_COALESCE_WINDOW_MS',
+  maxCoalesceWaitMs: 'RELAY_MAX_COALESCE_WAIT_MS',
   maxRows: 'RELAY_MAX_ROWS',
   maxBytes: 'RELAY_MAX_BYTES',
   rateLimitPerClient: 'RELAY_RATE_LIMIT_PER_CLIENT',
@@ -158,6 +191,9 @@ export const ENV_NAMES = {
   maxConnections: 'RELAY_MAX_CONNECTIONS',
   headerTimeoutMs: 'RELAY_HEADER_TIMEOUT_MS',
   drainTimeoutMs: 'RELAY_DRAIN_TIMEOUT_MS',
+  redisUrl: 'REDIS_URL',
+  serveMetrics: 'RELAY_METRICS',
+  metricsToken: 'RELAY_METRICS_TOKEN',
 } as const satisfies Partial<Record<keyof RelayServerOptions, string>>
 
 /** An option that can be set from the environment. */

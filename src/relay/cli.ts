@@ -22,8 +22,14 @@ function configuration(
   env: ReturnType<typeof relayOptionsFromEnv>,
 ): ResolvedServerOptions | string[] {
   // A credential put in the wrong variable must not be printed with that variable's problem.
-  const { apiKey = '', apiSecret = '' } = env.options
-  const redact = createRedactor([`${apiKey}:${apiSecret}`, apiSecret, apiKey])
+  const { apiKey = '', apiSecret = '', redisUrl = '', metricsToken = '' } = env.options
+  const redact = createRedactor([
+    `${apiKey}:${apiSecret}`,
+    apiSecret,
+    apiKey,
+    redisUrl,
+    metricsToken,
+  ])
   const parseProblems = env.problems.map((problem) => redact.text(problem))
   try {
     const resolved = resolveServerOptions({

@@ -4,7 +4,8 @@ export interface ClientLimiter {
   hit(client: string): number
 }
 
-const WINDOW_MS = 60_000
+/** The length of a window, in milliseconds. */
+export const WINDOW_MS = 60_000
 
 /**
  * A fixed window, not a bucket per client: the whole table is dropped when the window turns, so

@@ -1,6 +1,7 @@
 import type { RelayTarget } from './parseTarget.js'
 import type { Rows } from './readRows.js'
 import type { Slice } from './splitResult.js'
+import type { TakenCall } from './TokenBucket.js'
 
 /** One caller's answer. */
 export interface Answer {
@@ -12,6 +13,8 @@ export interface Answer {
   readonly body: string
   /** Further headers, e.g. `Retry-After`. */
   readonly headers?: Readonly<Record<string, string>>
+  /** The relay's error code, when the relay answered itself rather than from SMC's verdict. */
+  readonly code?: string
 }
 
 /** Sends a merged call; resolves to one answer per slice, or rejects with one error for all. */
@@ -27,6 +30,21 @@ export interface Coalescer {
   submit(target: RelayTarget, rows: Rows): Promise<Answer>
 }
 
+/** Takes an SMC call from the budget if it can be made within `maxWaitMs`. */
+export type TakeCall = (maxWaitMs: number) => Promise<TakenCall>
+
+/** How long batches wait and how much they hold. */
+export interface CoalescerBounds {
+  /** How long a batch stays open for others after its first request. */
+  readonly windowMs: number
+  /** How much longer it may wait, still open, for the budget to allow its call. */
+  readonly maxWaitMs: number
+  /** Rows of a batch at most. */
+  readonly maxRows: number
+  /** Body bytes of a batch at most. */
+  readonly maxBytes: number
+}
+
 interface Caller {
   readonly slice: Slice
   readonly resolve: (answer: Answer) => void
@@ -37,44 +55,81 @@ interface Batch {
   readonly target: RelayTarget
   readonly rows: (readonly string[])[]
   readonly callers: Caller[]
+  /** When the batch is refused rather than waiting on for the budget. */
+  readonly deadline: number
   bytes: number
+  leaving: boolean
   timer?: ReturnType<typeof setTimeout>
 }
 
 /**
  * A target's first request opens a batch that leaves after `windowMs`, or as soon as it holds
- * `maxRows` rows; a request that would push it past `maxRows` or `maxBytes` sends it first and
+ * `maxRows` rows; a request that would push it past `maxRows` or `maxBytes` closes it first and
  * opens the next. A request alone is never split, so each caller is answered by one SMC call.
+ * When its window ends, a batch takes its SMC call from the budget, maybe one it may make only
+ * later: until then it waits, and stays open unless full, so that under pressure each call
+ * carries more rows instead of callers being refused while calls go out half empty. A batch that
+ * cannot get a call within `maxWaitMs` after its window is answered by `refuse`, told how long
+ * until the budget could allow one.
  */
 export function createCoalescer(
-  windowMs: number,
-  maxRows: number,
-  maxBytes: number,
+  bounds: CoalescerBounds,
+  take: TakeCall,
   send: SendMerged,
+  refuse: (target: RelayTarget, waitMs: number) => Answer,
 ): Coalescer {
   const open = new Map<string, Batch>()
 
-  const flush = (batch: Batch): void => {
+  const close = (batch: Batch): void => {
     clearTimeout(batch.timer)
-    open.delete(batch.target.key)
-    void send(
-      batch.target,
-      batch.rows,
-      batch.callers.map((c) => c.slice),
-    ).then(
-      (answers) =>
+    if (open.get(batch.target.key) === batch) open.delete(batch.target.key)
+  }
+
+  const answer = (batch: Batch, answers: Promise<readonly Answer[]>): void =>
+    void answers.then(
+      (list) =>
         batch.callers.forEach((caller, i) => {
-          const answer = answers[i]
-          if (answer) caller.resolve(answer)
+          const one = list[i]
+          if (one) caller.resolve(one)
           else caller.reject(new Error(`No answer for caller ${i} of ${batch.target.key}`))
         }),
       (error: unknown) => batch.callers.forEach((caller) => caller.reject(error)),
     )
+
+  const leave = async (batch: Batch): Promise<readonly Answer[]> => {
+    const { waitMs, taken } = await take(Math.max(0, batch.deadline - Date.now()))
+    if (!taken) {
+      close(batch)
+      const refused = refuse(batch.target, waitMs)
+      return batch.callers.map(() => refused)
+    }
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs))
+    close(batch)
+    return send(
+      batch.target,
+      batch.rows,
+      batch.callers.map((c) => c.slice),
+    )
+  }
+
+  /** Starts the batch's leaving; it stays open to others until it gets its call or is full. */
+  const flush = (batch: Batch): void => {
+    clearTimeout(batch.timer)
+    if (batch.leaving) return
+    batch.leaving = true
+    answer(batch, leave(batch))
   }
 
   const start = (target: RelayTarget): Batch => {
-    const batch: Batch = { target, rows: [], callers: [], bytes: 0 }
-    batch.timer = setTimeout(() => flush(batch), windowMs)
+    const batch: Batch = {
+      target,
+      rows: [],
+      callers: [],
+      bytes: 0,
+      leaving: false,
+      deadline: Date.now() + bounds.windowMs + bounds.maxWaitMs,
+    }
+    batch.timer = setTimeout(() => flush(batch), bounds.windowMs)
     open.set(target.key, batch)
     return batch
   }
@@ -82,10 +137,15 @@ export function createCoalescer(
   return {
     submit(target, { rows, bytes }) {
       const full = open.get(target.key)
-      if (full && (full.rows.length + rows.length > maxRows || full.bytes + bytes > maxBytes))
+      if (
+        full &&
+        (full.rows.length + rows.length > bounds.maxRows || full.bytes + bytes > bounds.maxBytes)
+      ) {
         flush(full)
+        close(full)
+      }
       const batch = open.get(target.key) ?? start(target)
-      const answer = new Promise<Answer>((resolve, reject) => {
+      const answered = new Promise<Answer>((resolve, reject) => {
         batch.callers.push({
           slice: { offset: batch.rows.length, count: rows.length },
           resolve,
@@ -94,8 +154,11 @@ export function createCoalescer(
       })
       batch.rows.push(...rows)
       batch.bytes += bytes
-      if (batch.rows.length >= maxRows) flush(batch)
-      return answer
+      if (batch.rows.length >= bounds.maxRows) {
+        flush(batch)
+        close(batch)
+      }
+      return answered
     },
   }
 }

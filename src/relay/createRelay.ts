@@ -7,9 +7,9 @@ import {
   SmcRateLimitedError,
   unavailable,
 } from './callSmc.js'
-import { createClientLimiter } from './createClientLimiter.js'
 import { createCoalescer, type Answer, type SendMerged } from './createCoalescer.js'
 import { createRedactor } from './createRedactor.js'
+import { createSharedLimits } from './createSharedLimits.js'
 import { createSlots } from './createSlots.js'
 import { corsPolicy, preflightResponse, type CorsDecision } from './corsPolicy.js'
 import { parseTarget, type RelayTarget } from './parseTarget.js'
@@ -18,7 +18,6 @@ import { jsonResponse, RelayError } from './RelayError.js'
 import type { RelayLogEntry, RelayOptions, ResolvedRelayOptions } from './RelayOptions.js'
 import { resolveRelayOptions } from './resolveRelayOptions.js'
 import { splitResult, type Slice } from './splitResult.js'
-import { TokenBucket } from './TokenBucket.js'
 
 /** What a runtime adapter knows about a request beyond the `Request` itself. */
 export interface ClientInfo {
@@ -49,20 +48,37 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
   const redact = createRedactor(config.secrets)
   const write = aggregateLog(config.log, config.logIntervalMs)
   const log = (entry: RelayLogEntry): void => write(redact.value(entry))
-  const budget = new TokenBucket(config.budgetPerMinute)
-  const clients = createClientLimiter(config.rateLimitPerClient)
+  const limits = createSharedLimits(config, (entry) => config.log(redact.value(entry)))
+  const { metrics } = config
   const slots = createSlots(config.maxSmcCalls)
   const memory = createBodyMemory(config.maxBufferedBytes)
 
-  /** One SMC call, once a slot is free and the budget allows; what only the relay acts on is thrown. */
+  const budgetExhausted = (waitMs: number): RelayError =>
+    new RelayError(
+      429,
+      'ERR_BUDGET_EXHAUSTED',
+      `The relay's SMC budget of ${config.budgetPerMinute} calls a minute is spent; retry later`,
+      { headers: { 'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))) } },
+    )
+
+  /**
+   * One SMC call, once a slot is free and the budget allows (`paid`: the coalescer took it from
+   * the budget already); what only the relay acts on is thrown.
+   */
   const call = async (
     target: RelayTarget,
     rows: readonly (readonly string[])[],
     callers: number,
+    paid: boolean,
   ) => {
     const started = Date.now()
     const detail = { target: target.key, rows: rows.length, callers }
+    let called = false
     try {
+      if (!paid) {
+        const { waitMs, taken } = await limits.take(0)
+        if (!taken) throw budgetExhausted(waitMs)
+      }
       if (!(await slots.acquire(config.timeoutMs))) {
         throw unavailable(
           'ERR_RELAY_BUSY',
@@ -70,22 +86,21 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
         )
       }
       try {
-        if (!budget.take()) {
-          const retryAfterS = Math.max(1, Math.ceil(budget.msUntilNext() / 1000))
-          throw new RelayError(
-            429,
-            'ERR_BUDGET_EXHAUSTED',
-            `The relay's SMC budget of ${config.budgetPerMinute} calls a minute is spent; retry later`,
-            { headers: { 'Retry-After': String(retryAfterS) } },
-          )
-        }
-        return { smc: await callSmc(config, target, JSON.stringify(rows)), started, detail }
+        called = true
+        const smc = await callSmc(config, target, JSON.stringify(rows))
+        metrics?.smcCall(String(smc.status), rows.length, Date.now() - started)
+        return { smc, started, detail }
       } finally {
         slots.release()
       }
     } catch (error) {
-      if (error instanceof SmcRateLimitedError) budget.pause(error.retryAfterS * 1000)
-      if (error instanceof RelayError) log(entryFor(error, { ms: Date.now() - started, ...detail }))
+      if (error instanceof RelayError) {
+        const rateLimited = error instanceof SmcRateLimitedError
+        if (called)
+          metrics?.smcCall(rateLimited ? '429' : error.code, rows.length, Date.now() - started)
+        if (rateLimited) await limits.pause(error.retryAfterS * 1000)
+        log(entryFor(error, { ms: Date.now() - started, ...detail }))
+      }
       throw error
     }
   }
@@ -100,10 +115,11 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
     target: RelayTarget,
     rows: readonly (readonly string[])[],
     slices: readonly Slice[],
+    paid = false,
   ): Promise<Answer[]> => {
     let made: Awaited<ReturnType<typeof call>>
     try {
-      made = await call(target, rows, slices.length)
+      made = await call(target, rows, slices.length, paid)
     } catch (error) {
       if (!(error instanceof RelayError)) throw error
       return slices.map(() => errorAnswer(error))
@@ -189,15 +205,24 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
     return answers
   }
 
-  const sendMerged: SendMerged = (target, rows, slices) => forward(target, rows, slices)
+  const sendMerged: SendMerged = (target, rows, slices) => forward(target, rows, slices, true)
 
   const coalescer = createCoalescer(
-    config.coalesceWindowMs,
-    config.maxRows,
-    config.maxBytes,
+    {
+      windowMs: config.coalesceWindowMs,
+      maxWaitMs: config.maxCoalesceWaitMs,
+      maxRows: config.maxRows,
+      maxBytes: config.maxBytes,
+    },
+    limits.take,
     sendMerged,
+    (target, waitMs) => {
+      const error = budgetExhausted(waitMs)
+      log(entryFor(error, { target: target.key }))
+      return errorAnswer(error)
+    },
   )
-  const limits = {
+  const bodyLimits = {
     maxRows: config.maxRows,
     maxBytes: config.maxBytes,
     bodyTimeoutMs: config.bodyTimeoutMs,
@@ -208,12 +233,18 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
     const url = new URL(request.url)
     let cors: CorsDecision = { headers: {} }
     let held = 0
+    let rowCount = 0
     try {
       cors = corsPolicy(request, url, config.allowsOrigin)
-      // Health checks come from load balancers, whatever the site's traffic: never limited.
+      // Probes come from load balancers, whatever the site's traffic: never limited.
       if (request.method === 'GET' && url.pathname === '/status')
         return jsonResponse(200, { status: 'ok' }, cors.headers)
-      const waitMs = clients.hit(clientAddress(request, client) ?? 'unknown')
+      if (request.method === 'GET' && url.pathname === '/ready') {
+        return (await limits.ready())
+          ? jsonResponse(200, { status: 'ready' }, cors.headers)
+          : jsonResponse(503, { status: 'shared store unreachable' }, cors.headers)
+      }
+      const waitMs = await limits.hit(clientAddress(request, client) ?? 'unknown')
       if (waitMs > 0) {
         throw new RelayError(
           429,
@@ -227,15 +258,21 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
       // A preflight costs as much as any request, so it is counted above like one.
       if (request.method === 'OPTIONS') return preflightResponse(request, cors)
       const target = parseTarget(request.method, url, client.rawTarget, config)
-      const rows = await readRows(request, target.arity, limits)
+      const rows = await readRows(request, target.arity, bodyLimits)
       held = rows.bytes
-      return answerResponse(await coalescer.submit(target, rows), cors.headers)
+      rowCount = rows.rows.length
+      metrics?.accepted(rowCount)
+      const answer = await coalescer.submit(target, rows)
+      if (answer.code) metrics?.refused(answer.code, rowCount)
+      return answerResponse(answer, cors.headers)
     } catch (error) {
       if (!(error instanceof RelayError)) {
         log({ level: 'error', event: 'bug', message: String(error) })
+        metrics?.refused('ERR_INTERNAL', rowCount)
         const bug = new RelayError(500, 'ERR_INTERNAL', 'The relay failed unexpectedly')
         return answerResponse(errorAnswer(bug), cors.headers)
       }
+      metrics?.refused(error.code, rowCount)
       const where = { method: request.method, path: url.pathname.slice(0, MAX_LOGGED_PATH) }
       if (error.code === CLIENT_ABORTED) {
         log({ level: 'info', event: 'aborted', message: error.message, ...where })
@@ -283,6 +320,7 @@ const EVENTS: Record<string, string> = {
 }
 
 const errorAnswer = (error: RelayError): Answer => ({
+  code: error.code,
   status: error.status,
   contentType: JSON_TYPE,
   body: JSON.stringify(error),

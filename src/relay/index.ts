@@ -1,7 +1,10 @@
 // `selligent-analytics-plugin/relay`: the server half (docs/design.md#relay). Loads on any runtime with
-// fetch; startRelayServer loads node:http only when it is called.
+// fetch; startRelayServer loads node:http, and the Redis client and metrics library when configured
+// (docs/relay-scale-out.md), only when it is called.
 export { createRelay, type ClientInfo, type Relay } from './createRelay.js'
 export type { EventColumns, RelayLogEntry, RelayOptions } from './RelayOptions.js'
+export type { RelayMetrics } from './RelayMetrics.js'
+export type { RelayStore } from './RelayStore.js'
 export { ENV_NAMES } from './RelayOptions.js'
 export { RelayConfigError } from './RelayConfigError.js'
 export { RelayError } from './RelayError.js'

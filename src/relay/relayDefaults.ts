@@ -15,8 +15,15 @@ export const RELAY_DEFAULTS = {
   allowedOrigins: [],
   /** `budgetPerMinute`: SMC's limit per API key. */
   budgetPerMinute: 2500,
+  /** `instances`: one relay, which keeps the whole budget. */
+  instances: 1,
   /** `coalesceWindowMs`: at most 1,200 calls a minute for one busy target. */
   coalesceWindowMs: 50,
+  /**
+   * `maxCoalesceWaitMs`: a browser's batch is in no hurry; at the default budget a call frees up
+   * every 27 ms, so two seconds leave room for many instances and targets to take turns.
+   */
+  maxCoalesceWaitMs: 2000,
   /** `maxRows`: SMC advises a few hundred rows per load call. */
   maxRows: 500,
   /** `maxBytes`: 1 MiB. */
@@ -55,4 +62,6 @@ export const RELAY_DEFAULTS = {
   host: '127.0.0.1',
   /** `port` of the CLI and startRelayServer. */
   port: 8787,
+  /** `serveMetrics` of the CLI and startRelayServer: off, so nothing is exposed unless asked for. */
+  serveMetrics: false,
 } as const

@@ -36,6 +36,13 @@ export function relayOptionsFromEnv(env: Readonly<Record<string, string | undefi
     return undefined
   }
   const number = (name: EnvOption): number | undefined => integer(ENV_NAMES[name], read(name))
+  const flag = (name: EnvOption): boolean | undefined => {
+    const value = read(name)
+    if (value === undefined) return undefined
+    if (value === 'true' || value === 'false') return value === 'true'
+    problems.push(`${ENV_NAMES[name]} must be true or false; got ${JSON.stringify(value)}`)
+    return undefined
+  }
 
   const options: Record<string, unknown> = {
     // Required values are passed even when empty, so that validation names each missing one.
@@ -48,7 +55,9 @@ export function relayOptionsFromEnv(env: Readonly<Record<string, string | undefi
     userLists: list('userLists'),
     allowedOrigins: list('allowedOrigins'),
     budgetPerMinute: number('budgetPerMinute'),
+    instances: number('instances'),
     coalesceWindowMs: number('coalesceWindowMs'),
+    maxCoalesceWaitMs: number('maxCoalesceWaitMs'),
     maxRows: number('maxRows'),
     maxBytes: number('maxBytes'),
     rateLimitPerClient: number('rateLimitPerClient'),
@@ -61,6 +70,9 @@ export function relayOptionsFromEnv(env: Readonly<Record<string, string | undefi
     maxConnections: number('maxConnections'),
     headerTimeoutMs: number('headerTimeoutMs'),
     drainTimeoutMs: number('drainTimeoutMs'),
+    redisUrl: read('redisUrl'),
+    serveMetrics: flag('serveMetrics'),
+    metricsToken: read('metricsToken'),
   }
   // exactOptionalPropertyTypes: an unset variable must leave its option absent, not undefined.
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key]

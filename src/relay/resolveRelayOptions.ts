@@ -27,6 +27,12 @@ export interface ResolvedServerOptions {
   readonly headerTimeoutMs: number
   /** See {@link RelayServerOptions.drainTimeoutMs}. */
   readonly drainTimeoutMs: number
+  /** See {@link RelayServerOptions.redisUrl}. */
+  readonly redisUrl: string | undefined
+  /** See {@link RelayServerOptions.serveMetrics}. */
+  readonly serveMetrics: boolean
+  /** See {@link RelayServerOptions.metricsToken}. */
+  readonly metricsToken: string | undefined
 }
 
 /** Logs warnings and errors as JSON lines; `info` is left to callers who ask for it. */
@@ -48,8 +54,20 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
  */
 export function resolveServerOptions(options: RelayServerOptions): ResolvedServerOptions {
   const problems: string[] = []
-  const relay = resolveInto(options, problems)
+  const { redisUrl, metricsToken, serveMetrics = RELAY_DEFAULTS.serveMetrics } = options
+  const relay = resolveInto(options, problems, [
+    ...(redisUrl ? redisSecrets(redisUrl, problems) : []),
+    ...(metricsToken ? [metricsToken] : []),
+  ])
   const count = counter(problems)
+  if (typeof serveMetrics !== 'boolean') {
+    problems.push(
+      `${optionLabel('serveMetrics')} must be true or false; got ${JSON.stringify(serveMetrics)}`,
+    )
+  }
+  if (metricsToken !== undefined && !/^[\x21-\x7e]+$/.test(metricsToken)) {
+    problems.push(`${optionLabel('metricsToken')} must be printable ASCII without spaces`)
+  }
   const resolved: ResolvedServerOptions = {
     relay,
     port: options.port ?? RELAY_DEFAULTS.port,
@@ -57,9 +75,32 @@ export function resolveServerOptions(options: RelayServerOptions): ResolvedServe
     maxConnections: count('maxConnections', options.maxConnections, 1),
     headerTimeoutMs: count('headerTimeoutMs', options.headerTimeoutMs, 1),
     drainTimeoutMs: count('drainTimeoutMs', options.drainTimeoutMs, 1),
+    redisUrl,
+    serveMetrics: serveMetrics === true,
+    metricsToken,
   }
   throwIfAny(problems, relay.secrets)
   return resolved
+}
+
+/**
+ * The secrets of a Redis URL (`redis://` or `rediss://`, a password in it allowed): the URL
+ * itself and its password, as written and decoded; or a problem that never shows them.
+ */
+function redisSecrets(value: string, problems: string[]): string[] {
+  let url: URL | undefined
+  try {
+    url = new URL(value)
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname) {
+    problems.push(
+      `${optionLabel('redisUrl')} must be a URL like redis://host:6379 or rediss://:password@host:6380`,
+    )
+  }
+  const password = url?.password ?? ''
+  return [value, password, password && decodeURIComponent(password)].filter(Boolean)
 }
 
 /** Problems never show a credential, whichever option it was mistakenly put in. */
@@ -84,7 +125,12 @@ const counter =
     return fallback
   }
 
-function resolveInto(options: RelayOptions, problems: string[]): ResolvedRelayOptions {
+/** The relay's own options; `secrets`: the server's, redacted like the SMC credentials. */
+function resolveInto(
+  options: RelayOptions,
+  problems: string[],
+  secrets: readonly string[] = [],
+): ResolvedRelayOptions {
   const text = (name: EnvOption, value: unknown, secret = false): string => {
     if (typeof value === 'string' && value.trim() !== '') {
       if (/[\r\n]/.test(value)) problems.push(`${optionLabel(name)} must not contain line breaks`)
@@ -143,13 +189,16 @@ function resolveInto(options: RelayOptions, problems: string[]): ResolvedRelayOp
     smcApiUrl,
     organization,
     apiKeyHeader: `${apiKey}:${apiSecret}`,
-    secrets: [`${apiKey}:${apiSecret}`, apiSecret, apiKey].filter((s) => s.length > 0),
+    secrets: [`${apiKey}:${apiSecret}`, apiSecret, apiKey, ...secrets].filter((s) => s.length > 0),
     eventsList: apiName('eventsList', options.eventsList, RELAY_DEFAULTS.eventsList),
     columns: columns.columns,
     userLists: new Set(userLists),
     allowsOrigin: originMatcher(origins),
     budgetPerMinute: count('budgetPerMinute', options.budgetPerMinute, 1),
+    instances: count('instances', options.instances, 1),
+    store: options.store,
     coalesceWindowMs: count('coalesceWindowMs', options.coalesceWindowMs, 0),
+    maxCoalesceWaitMs: count('maxCoalesceWaitMs', options.maxCoalesceWaitMs, 0),
     maxRows: count('maxRows', options.maxRows, 1),
     maxBytes: count('maxBytes', options.maxBytes, 2),
     rateLimitPerClient: count('rateLimitPerClient', options.rateLimitPerClient, 0),
@@ -161,6 +210,7 @@ function resolveInto(options: RelayOptions, problems: string[]): ResolvedRelayOp
     logIntervalMs: count('logIntervalMs', options.logIntervalMs, 1),
     fetch: options.fetch ?? ((input, init) => fetch(input, init)),
     log: options.log ?? consoleLog,
+    metrics: options.metrics,
   }
 }
 

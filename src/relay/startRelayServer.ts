@@ -28,6 +28,23 @@ export interface RelayServerOptions extends RelayOptions {
    * `Retry-After`, and every connection is closed. Default 20,000.
    */
   readonly drainTimeoutMs?: number
+  /**
+   * `REDIS_URL`: the Redis all instances share their budget, SMC's pause and the per-client
+   * counts through (`redis://` or `rediss://`, with a password if it needs one; a secret, never
+   * logged). Needs the optional peer dependency `@redis/client`; see also `instances`. Default
+   * none: each instance keeps its own.
+   */
+  readonly redisUrl?: string
+  /**
+   * `RELAY_METRICS` (`true` or `false`): serve Prometheus metrics at `GET /metrics`. Needs the
+   * optional peer dependency `prom-client`. Default `false`.
+   */
+  readonly serveMetrics?: boolean
+  /**
+   * `RELAY_METRICS_TOKEN`: when set, `/metrics` answers only requests with
+   * `Authorization: Bearer <token>` (a secret, never logged). Default none: anyone who can reach it.
+   */
+  readonly metricsToken?: string
 }
 
 /** A listening relay. */
@@ -49,10 +66,29 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   return serveRelay(resolveServerOptions(options))
 }
 
-/** Starts a relay on `node:http` from options resolved once (the CLI resolves them itself). */
+/**
+ * Starts a relay on `node:http` from options resolved once (the CLI resolves them itself), with
+ * Redis and Prometheus when they are configured.
+ */
 export async function serveRelay(options: ResolvedServerOptions): Promise<RelayServer> {
-  // Loaded on demand: edge runtimes import this module for createRelay and have no node:http.
+  // Loaded on demand: edge runtimes import this module for createRelay and have no node:http,
+  // and sites that use neither Redis nor metrics need not install their clients.
   const { createServer } = await import('node:http')
+  const prometheus = options.serveMetrics
+    ? await (
+        await import('./createPrometheusMetrics.js')
+      ).createPrometheusMetrics(options.metricsToken)
+    : undefined
+  const redis = options.redisUrl
+    ? await (await import('./connectRedis.js')).connectRedis(options.redisUrl)
+    : undefined
+  const relay = toNodeListener(
+    relayOf({
+      ...options.relay,
+      store: redis?.store ?? options.relay.store,
+      metrics: prometheus?.metrics ?? options.relay.metrics,
+    }),
+  )
   const server = createServer(
     {
       headersTimeout: options.headerTimeoutMs,
@@ -61,23 +97,30 @@ export async function serveRelay(options: ResolvedServerOptions): Promise<RelayS
       // How often Node checks those timeouts; a quarter of the header timeout keeps it close.
       connectionsCheckingInterval: Math.max(10, Math.min(1000, options.headerTimeoutMs / 4)),
     },
-    toNodeListener(relayOf(options.relay)),
+    // Scrapes are the operator's, not the site's traffic: never limited.
+    prometheus ? (req, res) => void (prometheus.serve(req, res) || relay(req, res)) : relay,
   )
   const connections = trackConnections(server, options.maxConnections)
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject)
+        resolve()
+      })
     })
-  })
+  } catch (error) {
+    await redis?.close()
+    throw error
+  }
   const address = server.address() as AddressInfo
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
   let closing: Promise<void> | undefined
   return {
     server,
     url: `http://${shownHost}:${address.port}`,
-    close: () => (closing ??= drain(server, connections, options.drainTimeoutMs)),
+    close: () =>
+      (closing ??= drain(server, connections, options.drainTimeoutMs).then(() => redis?.close())),
   }
 }
 

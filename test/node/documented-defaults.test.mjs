@@ -38,6 +38,10 @@ const WORDED_RELAY = {
     words: ['none: the socket address', 'none: the socket address given by the runtime adapter'],
   },
   fetch: { code: undefined, words: ['global `fetch`', 'the global `fetch`'] },
+  store: { code: undefined, words: ['none: each instance keeps its own'] },
+  redisUrl: { code: undefined, words: ['none: each instance keeps its own'] },
+  metrics: { code: undefined, words: ['none'] },
+  metricsToken: { code: undefined, words: ['none: anyone who can reach it'] },
   log: {
     code: undefined,
     words: [
@@ -276,12 +280,18 @@ describe('documented defaults: the relay', () => {
     assert.deepEqual(strays, [])
   })
 
-  test('docs/relay.md "Configuration" lists every option with its default', () => {
-    const documented = readmeDefaults(
-      section(read('docs/relay.md'), '## Configuration'),
-      '`createRelay` option',
+  test('docs/relay.md and docs/relay-scale-out.md "Configuration" list every option with its default', () => {
+    const column = '`createRelay` option'
+    const readme = readmeDefaults(section(read('docs/relay.md'), '## Configuration'), column)
+    const scaleOut = readmeDefaults(
+      section(read('docs/relay-scale-out.md'), '## Configuration'),
+      column,
     )
+    const documented = new Map([...readme, ...scaleOut])
     const problems = [
+      ...[...scaleOut.keys()]
+        .filter((key) => readme.has(key))
+        .map((key) => `${key}: in both docs/relay.md and docs/relay-scale-out.md`),
       ...unmatched(documented, 'docs/relay.md "Configuration"', relayDefaults),
       ...misstatements(relayDefaults, WORDED_RELAY, documented),
       ...[...relayFields]

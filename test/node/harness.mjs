@@ -1,7 +1,9 @@
 // Shared set-up of the relay tests: an SMC simulator on loopback, relays pointed at it, and a
 // record of every answer and log line so each test file can scan them all for the credentials.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { after, before, beforeEach } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { createRelay } from '../../dist/relay.js'
 import { createSmcSimulator } from '../smc-simulator/createSmcSimulator.mjs'
 
@@ -85,11 +87,16 @@ export function useHarness() {
 /**
  * The SMC simulator of one test file, for tests that start relays of their own (servers, the CLI):
  * listening before its tests, emptied before each, closed after them all. `url` is set once
- * `before` has run.
+ * `before` has run. @param {object} [options] further simulator options
  */
-export function useSimulator() {
+export function useSimulator(options = {}) {
   const simulator = {
-    sim: createSmcSimulator({ apiKey: API_KEY, apiSecret: API_SECRET, organization: ORGANIZATION }),
+    sim: createSmcSimulator({
+      apiKey: API_KEY,
+      apiSecret: API_SECRET,
+      organization: ORGANIZATION,
+      ...options,
+    }),
     url: '',
   }
   before(async () => {
@@ -219,4 +226,36 @@ export function assertRefused(sent, status, code) {
   assert.ok(sent.body.errors.length > 0)
   assert.equal(sent.body.errors[0].error_code, code, sent.text)
   assert.equal(typeof sent.body.errors[0].description, 'string')
+}
+
+/**
+ * The `selligent-relay` CLI under test: this build's, or another's (`SELLIGENT_RELAY_CLI`, to show
+ * a test failing on an older relay).
+ */
+export const RELAY_CLI =
+  process.env.SELLIGENT_RELAY_CLI ??
+  fileURLToPath(new URL('../../dist/relay-cli.js', import.meta.url))
+
+/**
+ * Runs the CLI with only the given environment (and PATH), collecting its output; `listening`
+ * resolves with the URL it prints once it listens, or rejects if it exits first.
+ * @param {Record<string, string>} env
+ */
+export function runCli(env) {
+  const child = spawn(process.execPath, [RELAY_CLI], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const output = { stdout: '', stderr: '' }
+  child.stdout.on('data', (chunk) => (output.stdout += chunk))
+  child.stderr.on('data', (chunk) => (output.stderr += chunk))
+  const listening = new Promise((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const match = /listening on (http:\/\/\S+)/.exec(output.stdout)
+      if (match) resolve(match[1])
+    })
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${output.stderr}`)))
+  })
+  listening.catch(() => undefined)
+  return { child, output, listening }
 }

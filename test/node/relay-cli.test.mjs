@@ -1,10 +1,8 @@
 // The `selligent-relay` bin: starts from the environment, refuses a bad one naming each problem.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import { describe, test } from 'node:test'
 import {
   API_KEY,
@@ -14,22 +12,12 @@ import {
   EVENTS_PATH,
   EVENTS_QUERY,
   ORGANIZATION,
+  runCli,
   useSimulator,
 } from './harness.mjs'
 
-const CLI = fileURLToPath(new URL('../../dist/relay-cli.js', import.meta.url))
 const smc = useSimulator()
 const { sim } = smc
-
-/** Resolves with the URL the CLI prints once it listens. */
-const listening = ({ child, output }) =>
-  new Promise((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const match = /listening on (http:\/\/\S+)/.exec(output.stdout)
-      if (match) resolve(match[1])
-    })
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${output.stderr}`)))
-  })
 
 const RELAY_ENV = {
   SMC_ORGANIZATION: ORGANIZATION,
@@ -40,21 +28,9 @@ const RELAY_ENV = {
   HOST: '127.0.0.1',
 }
 
-/** Runs the CLI with only the given environment (and PATH), collecting its output. */
-function run(env) {
-  const child = spawn(process.execPath, [CLI], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const output = { stdout: '', stderr: '' }
-  child.stdout.on('data', (chunk) => (output.stdout += chunk))
-  child.stderr.on('data', (chunk) => (output.stderr += chunk))
-  return { child, output }
-}
-
 describe('selligent-relay CLI', () => {
   test('starts from the environment and relays', async () => {
-    const { child, output } = run({
+    const { child, output, listening } = runCli({
       SMC_ADMIN_URL: smc.url,
       SMC_ORGANIZATION: ORGANIZATION,
       SMC_API_KEY: API_KEY,
@@ -64,13 +40,7 @@ describe('selligent-relay CLI', () => {
       HOST: '127.0.0.1',
     })
     try {
-      const url = await new Promise((resolve, reject) => {
-        child.stdout.on('data', () => {
-          const match = /listening on (http:\/\/\S+)/.exec(output.stdout)
-          if (match) resolve(match[1])
-        })
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${output.stderr}`)))
-      })
+      const url = await listening
       const response = await fetch(`${url}${EVENTS_PATH}?${EVENTS_QUERY}`, {
         method: 'POST',
         headers: { 'Content-Type': 'text/plain' },
@@ -89,7 +59,7 @@ describe('selligent-relay CLI', () => {
   })
 
   test('refuses a bad environment with exit code 2, naming each problem', async () => {
-    const { child, output } = run({
+    const { child, output } = runCli({
       SMC_ADMIN_URL: 'acme.slgnt.eu',
       SMC_API_SECRET: API_SECRET,
       RELAY_BUDGET_PER_MINUTE: 'lots',
@@ -114,7 +84,7 @@ describe('selligent-relay CLI', () => {
   })
 
   test('an admin URL carrying credentials is refused without printing them, in any form', async () => {
-    const { child, output } = run({
+    const { child, output } = runCli({
       ...RELAY_ENV,
       SMC_ADMIN_URL: `https://${API_KEY}:${API_SECRET}@acme.slgnt.eu`,
       SMC_API_KEY: 'other-key',
@@ -130,10 +100,10 @@ describe('selligent-relay CLI', () => {
   for (const signal of ['SIGTERM', 'SIGINT']) {
     test(`${signal} drains: a request in flight is answered, a stalled upload is cut, and it exits within RELAY_DRAIN_TIMEOUT_MS`, async () => {
       sim.setFaults({ delayMs: 300 })
-      const cli = run({ ...RELAY_ENV, SMC_ADMIN_URL: smc.url, RELAY_DRAIN_TIMEOUT_MS: '1000' })
+      const cli = runCli({ ...RELAY_ENV, SMC_ADMIN_URL: smc.url, RELAY_DRAIN_TIMEOUT_MS: '1000' })
       const { child } = cli
       try {
-        const url = await listening(cli)
+        const url = await cli.listening
         const { port } = new URL(url)
         // A client that sends half a body and stalls, and one that connects and says nothing.
         const stalled = [

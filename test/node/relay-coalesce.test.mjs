@@ -37,6 +37,21 @@ describe('relay coalescing', () => {
     assert.equal(h.sim.state().lists.segment_events.records.length, total)
   })
 
+  test('while the budget allows no call, callers wait in one open batch and share the next call instead of being refused', async () => {
+    // 60 calls a minute: 6 at once, then one every 1.1 s.
+    const relay = h.makeRelay({ budgetPerMinute: 60, coalesceWindowMs: 0, maxCoalesceWaitMs: 3000 })
+    for (let i = 0; i < 6; i++) {
+      assert.equal((await h.sendEvents([eventRow(`spent-${i}`)], { via: relay })).status, 200)
+    }
+    const started = Date.now()
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, c) => h.sendEvents([eventRow(`waited-${c}`)], { via: relay })),
+    )
+    for (const answer of answers) assert.equal(answer.body.result_code, 'Succeeded', answer.text)
+    assert.equal(h.sim.calls, 7, 'the ten callers shared one call')
+    assert.ok(Date.now() - started >= 500, 'they waited for the budget')
+  })
+
   test('a partial failure: each caller gets only its invalid rows, re-indexed to its own body', async () => {
     const relay = h.makeRelay({ coalesceWindowMs: 20 })
     const bodies = [

@@ -172,9 +172,24 @@ describe('relay options', () => {
       RELAY_MAX_CONNECTIONS: '100',
       RELAY_HEADER_TIMEOUT_MS: '3000',
       RELAY_DRAIN_TIMEOUT_MS: '4000',
+      RELAY_INSTANCES: '3',
+      RELAY_MAX_COALESCE_WAIT_MS: '500',
+      REDIS_URL: 'rediss://:pw@redis.internal:6380',
+      RELAY_METRICS: 'true',
+      RELAY_METRICS_TOKEN: 'scrape-me',
       PORT: '0',
     })
     assert.deepEqual(env.problems, [])
+    assert.deepEqual(
+      [
+        env.options.instances,
+        env.options.maxCoalesceWaitMs,
+        env.options.redisUrl,
+        env.options.serveMetrics,
+        env.options.metricsToken,
+      ],
+      [3, 500, 'rediss://:pw@redis.internal:6380', true, 'scrape-me'],
+    )
     assert.deepEqual(
       [
         env.options.maxSmcCalls,
@@ -200,11 +215,13 @@ describe('relay options', () => {
     const env = relayOptionsFromEnv({
       RELAY_MAX_ROWS: 'many',
       SMC_EVENTS_COLUMNS: '[1]',
+      RELAY_METRICS: 'yes',
       PORT: '99999',
     })
     assert.deepEqual(env.problems, [
       'SMC_EVENTS_COLUMNS must be a JSON object like {"CONTEXT":null}; got "[1]"',
       'RELAY_MAX_ROWS must be a whole number; got "many"',
+      'RELAY_METRICS must be true or false; got "yes"',
       'PORT must be at most 65535; got "99999"',
     ])
   })

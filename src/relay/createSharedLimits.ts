@@ -1,0 +1,179 @@
+import { createClientLimiter, WINDOW_MS } from './createClientLimiter.js'
+import type { RelayLogEntry, ResolvedRelayOptions } from './RelayOptions.js'
+import { bucketShape, TokenBucket, type TakenCall } from './TokenBucket.js'
+
+/** The limits every instance of a relay shares: its SMC budget, SMC's pause, the per-client counts. */
+export interface SharedLimits {
+  /** Takes one SMC call from the budget if it can be made within `maxWaitMs` (see {@link TokenBucket.take}). */
+  take(maxWaitMs: number): Promise<TakenCall>
+  /** SMC said it is over quota: no instance calls it for `ms`. */
+  pause(ms: number): Promise<void>
+  /** Counts a request of `client`: resolves the milliseconds to wait when over the limit, else 0. */
+  hit(client: string): Promise<number>
+  /** Whether the shared store answers; `true` without one. */
+  ready(): Promise<boolean>
+}
+
+/**
+ * One SMC budget per API key, in a Redis hash: a token bucket of {@link bucketShape} on Redis's
+ * clock, taken ahead of time as {@link TokenBucket} is. ARGV: burst, refill per ms, the calls this
+ * instance made without the store since it last answered (-1: it answered last time), SMC's
+ * pause in ms (0: take a call), and how long the caller can wait for its call. An instance back
+ * from its fallback empties the bucket, as its fallback started empty: what refilled meanwhile
+ * (or a restarted Redis's full bucket) was spent by the fallbacks; its own calls go further into
+ * the red, up to a burst, so that an instance cut off alone while the others kept the budget
+ * pays back what it spent. Replies the ms to wait, 1 if taken, and the whole calls left.
+ */
+const BUDGET_SCRIPT = `local t=redis.call('TIME')
+local now=t[1]*1000+math.floor(t[2]/1000)
+local burst,rate,owed,pause=tonumber(ARGV[1]),tonumber(ARGV[2]),tonumber(ARGV[3]),tonumber(ARGV[4])
+local s=redis.call('HMGET',KEYS[1],'tokens','at','paused')
+local tokens=math.min(burst,(tonumber(s[1]) or burst)+(now-(tonumber(s[2]) or now))*rate)
+if owed>=0 then tokens=math.min(tokens,0)-math.min(owed,burst) end
+local paused=math.max(tonumber(s[3]) or 0,now+pause)
+local wait=math.max(paused-now,0)
+local taken=0
+if pause>0 then tokens=math.min(tokens,0)
+else
+if tokens<1 then wait=math.max(wait,math.ceil((1-tokens)/rate)) end
+if wait<=tonumber(ARGV[5]) then tokens=tokens-1 taken=1 end
+end
+redis.call('HSET',KEYS[1],'tokens',tostring(tokens),'at',tostring(now),'paused',tostring(paused))
+redis.call('PEXPIRE',KEYS[1],paused-now+120000)
+return {wait,taken,math.floor(math.max(tokens,0))}`
+
+/** A client's requests in the current one-minute window: replies the count and the window's milliseconds left. */
+const CLIENT_SCRIPT = `local n=redis.call('INCR',KEYS[1])
+local ttl=redis.call('PTTL',KEYS[1])
+if ttl<0 then redis.call('PEXPIRE',KEYS[1],ARGV[1]) ttl=tonumber(ARGV[1]) end
+return {n,ttl}`
+
+/** A store slower than this is taken as unreachable: browsers must not wait on it. */
+const STORE_TIMEOUT_MS = 500
+/** While the store is unreachable, how often it is tried again. */
+const STORE_RETRY_MS = 1000
+
+/**
+ * Without `config.store`, this instance's share of the limits (`budgetPerMinute` and
+ * `rateLimitPerClient` divided by `instances`) in memory. With it, the limits are shared through
+ * the store, under keys named by the SMC tenant and a hash of the API key, so that relays of two
+ * keys (staging, production) on one Redis never share a budget. While the store is unreachable
+ * or slow, each instance falls back to its share, its budget starting empty (the shared one may
+ * just have been spent) and its calls taken off the shared budget once the store is back; it
+ * tries the store again every second, and logs each change of state once.
+ */
+export function createSharedLimits(
+  config: ResolvedRelayOptions,
+  log: (entry: RelayLogEntry) => void,
+): SharedLimits {
+  const { store, instances, metrics } = config
+  const budget = new TokenBucket(Math.max(1, Math.floor(config.budgetPerMinute / instances)))
+  const perClient = Math.ceil(config.rateLimitPerClient / instances)
+  const clients = createClientLimiter(perClient)
+  const takeLocally = (maxWaitMs: number): TakenCall => {
+    const call = budget.take(maxWaitMs)
+    metrics?.budget(budget.left())
+    return call
+  }
+  if (!store) {
+    return {
+      take: async (maxWaitMs) => takeLocally(maxWaitMs),
+      pause: async (ms) => budget.pause(ms),
+      hit: async (client) => clients.hit(client),
+      ready: async () => true,
+    }
+  }
+
+  const { burst, refillPerMs } = bucketShape(config.budgetPerMinute)
+  const prefix = keyPrefix(config)
+  let shared = true
+  let retryAt = 0
+  /** Calls taken from the fallback budget since the store last answered a take; `undefined`: it did. */
+  let debt: number | undefined
+
+  /** Runs `script` on the store, or, while it is unreachable, resolves `undefined`. */
+  const run = async (script: string, key: string, args: readonly unknown[]) => {
+    if (!shared && Date.now() < retryAt) return undefined
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      const reply = await Promise.race([
+        prefix.then((p) => store.eval(script, [`${p}:${key}`], args.map(String))),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`)),
+            STORE_TIMEOUT_MS,
+          )
+        }),
+      ])
+      const numbers = (reply as unknown[]).map(Number)
+      if (!shared) {
+        shared = true
+        log({ level: 'info', event: 'store_back', message: 'The shared store answers again' })
+        metrics?.store(true)
+      }
+      return numbers
+    } catch (error) {
+      retryAt = Date.now() + STORE_RETRY_MS
+      if (shared) {
+        shared = false
+        // What was taken before may have spent the shared budget: the fallback starts empty.
+        budget.pause(0)
+        debt ??= 0
+        log({
+          level: 'warn',
+          event: 'store_lost',
+          message: `The shared store cannot be used (${error instanceof Error ? error.message : String(error)}); each instance keeps to its share of the budget until it answers again`,
+        })
+        metrics?.store(false)
+      }
+      return undefined
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  return {
+    async take(maxWaitMs) {
+      const owed = debt
+      const reply = await run(BUDGET_SCRIPT, 'budget', [
+        burst,
+        refillPerMs,
+        owed ?? -1,
+        0,
+        maxWaitMs,
+      ])
+      if (!reply) {
+        const call = takeLocally(maxWaitMs)
+        if (call.taken) debt = (debt ?? 0) + 1
+        return call
+      }
+      if (owed !== undefined) debt = (debt ?? 0) - owed || undefined
+      const [waitMs = 0, taken, left = 0] = reply
+      metrics?.budget(left)
+      return { waitMs, taken: taken === 1 }
+    },
+    async pause(ms) {
+      budget.pause(ms)
+      await run(BUDGET_SCRIPT, 'budget', [burst, refillPerMs, -1, ms, 0])
+    },
+    async hit(client) {
+      if (config.rateLimitPerClient === 0) return 0
+      const reply = await run(CLIENT_SCRIPT, `client:${client}`, [WINDOW_MS])
+      if (!reply) return clients.hit(client)
+      const [count = 0, leftMs = 0] = reply
+      return count > config.rateLimitPerClient ? leftMs : 0
+    },
+    async ready() {
+      // Any script's round trip tells; this one leaves a key that expires within a second.
+      return (await run(CLIENT_SCRIPT, 'ready', [STORE_RETRY_MS])) !== undefined
+    },
+  }
+}
+
+/** `selligent-relay:<SMC host>:<first 16 hex digits of the API key's SHA-256>`. */
+async function keyPrefix(config: ResolvedRelayOptions): Promise<string> {
+  const apiKey = config.apiKeyHeader.slice(0, config.apiKeyHeader.indexOf(':'))
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(apiKey))
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+  return `selligent-relay:${new URL(config.smcApiUrl).host}:${hex.slice(0, 16)}`
+}
