@@ -307,7 +307,13 @@ function describeTask(events, key, longest) {
 /** A page view's trace: every task of the main thread over 0.05 ms, in order, and what it did. */
 function describeTasks(events, key) {
   const onThread = events.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === key)
-  const tasks = onThread.filter((e) => TASK_NAMES.has(e.name) && threadTime(e) >= 50)
+  // Outermost tasks only: a task may run inside another of another name.
+  let end = 0
+  const tasks = onThread
+    .filter((e) => TASK_NAMES.has(e.name))
+    .sort((a, b) => a.ts - b.ts)
+    .filter((e) => e.ts >= end && (end = e.ts + e.dur))
+    .filter((e) => threadTime(e) >= 50)
   const t0 = tasks[0]?.ts ?? 0
   let total = 0
   for (const task of tasks) {

@@ -644,7 +644,12 @@ export function createTransport(options: TransportOptions): Transport {
     key = undefined
     watched = new Set()
     written = new Map()
-    setTimeout(watch)
+    setTimeout(() => {
+      // A tab opened later announces itself by writing its key. Listened to from here on only:
+      // a `storage` listener makes the browser load the origin's storage, milliseconds at load.
+      if (!closed) addEventListener('storage', watch, true)
+      watch()
+    })
   }
 
   // Never `unload`/`beforeunload`: they are unreliable on mobile and keep pages out of the
@@ -652,8 +657,6 @@ export function createTransport(options: TransportOptions): Transport {
   // `visibilitychange` (the last event a mobile browser fires before killing a tab).
   const listeners: Record<string, (event: Event) => void> = {
     online: flush,
-    // A tab opened later announces itself by writing its key.
-    storage: watch,
     pagehide: () => leave(true),
     visibilitychange: () => document.visibilityState === 'hidden' && leave(false),
     // Restored from the back/forward cache: another tab may have adopted what this page left in
@@ -693,6 +696,7 @@ export function createTransport(options: TransportOptions): Transport {
       closed = true
       key = undefined
       listen(false)
+      removeEventListener('storage', watch, true)
       lease?.abort()
       forget()
     },
