@@ -114,9 +114,9 @@ const body = (entries: Entry[]): string => `[${entries.map((e) => e.json_)}]`
  * rows, persisted per tab, retried, delivered at page leave with keepalive fetch (or beacons),
  * held while offline, and adopted from tabs that died with rows queued.
  *
- * Tabs. Every tab persists its queue under a key of its own (`{storageKey}/{random id}`, in
- * chunks `{key}#{n}`) and sends only what it holds in memory, so two live tabs never send the same
- * row; what a dead tab left is adopted by exactly one other tab (or the next page): it reads the
+ * Tabs. Every tab persists its queue under a key of its own (`{storageKey}/{random id}`, taken
+ * at its first write, in chunks `{key}#{n}`) and sends only what it holds in memory, so two live
+ * tabs never send the same row; what a dead tab left is adopted by exactly one other tab (or the next page): it reads the
  * chunks, deletes them, and queues the rows as its own. A key per tab rather than one shared queue
  * because localStorage has no compare-and-set: a shared queue would need a locked
  * read-modify-write of the whole queue on every write, which the cheap, coalesced writes must
@@ -634,22 +634,15 @@ export function createTransport(options: TransportOptions): Transport {
     }
   }
 
-  /**
-   * Starts as a tab with nothing written, and watches the keys of the other tabs from the next
-   * task on: the page's own work goes first. Its own key and lock wait for its first write.
-   */
+  /** Starts as a tab with nothing written (its key and lock wait for its first write), and
+   * watches the keys of the other tabs. */
   const start = (): void => {
     if (!prefix) return
     lease = new AbortController()
     key = undefined
     watched = new Set()
     written = new Map()
-    setTimeout(() => {
-      // A tab opened later announces itself by writing its key. Listened to from here on only:
-      // a `storage` listener makes the browser load the origin's storage, milliseconds at load.
-      if (!closed) addEventListener('storage', watch, true)
-      watch()
-    })
+    watch()
   }
 
   // Never `unload`/`beforeunload`: they are unreliable on mobile and keep pages out of the
@@ -657,6 +650,8 @@ export function createTransport(options: TransportOptions): Transport {
   // `visibilitychange` (the last event a mobile browser fires before killing a tab).
   const listeners: Record<string, (event: Event) => void> = {
     online: flush,
+    // A tab announces itself by writing its key.
+    storage: watch,
     pagehide: () => leave(true),
     visibilitychange: () => document.visibilityState === 'hidden' && leave(false),
     // Restored from the back/forward cache: another tab may have adopted what this page left in
@@ -696,7 +691,6 @@ export function createTransport(options: TransportOptions): Transport {
       closed = true
       key = undefined
       listen(false)
-      removeEventListener('storage', watch, true)
       lease?.abort()
       forget()
     },
