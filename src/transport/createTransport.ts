@@ -116,11 +116,11 @@ const body = (entries: Entry[]): string => `[${entries.map((e) => e.json_)}]`
  *
  * Tabs. Every tab persists its queue under a key of its own (`{storageKey}/{random id}`, taken
  * at its first write, in chunks `{key}#{n}`) and sends only what it holds in memory, so two live
- * tabs never send the same row; what a dead tab left is adopted by exactly one other tab (or the next page): it reads the
- * chunks, deletes them, and queues the rows as its own. A key per tab rather than one shared queue
- * because localStorage has no compare-and-set: a shared queue would need a locked
- * read-modify-write of the whole queue on every write, which the cheap, coalesced writes must
- * avoid.
+ * tabs never send the same row; what a dead tab left is adopted by exactly one other tab (or the
+ * next page): it reads the chunks, deletes them, and queues the rows as its own. A key per tab
+ * rather than one shared queue because localStorage has no compare-and-set: a shared queue would
+ * need a locked read-modify-write of the whole queue on every write, which the cheap, coalesced
+ * writes must avoid.
  *
  * Liveness comes from the Web Locks API: a tab holds the lock named after its key while it lives,
  * and the browser releases it when the tab closes, crashes or is discarded. Other tabs queue a
@@ -634,8 +634,10 @@ export function createTransport(options: TransportOptions): Transport {
     }
   }
 
-  /** Starts as a tab with nothing written (its key and lock wait for its first write), and
-   * watches the keys of the other tabs. */
+  /**
+   * Starts as a tab with nothing written (its key and lock wait for its first write), and watches
+   * the keys of the other tabs.
+   */
   const start = (): void => {
     if (!prefix) return
     lease = new AbortController()
