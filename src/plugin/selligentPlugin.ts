@@ -64,6 +64,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   const s = settings as ResolvedSettings
   let transport: Transport | undefined
   let loaded = false
+  let opening: ReturnType<typeof setTimeout> | undefined
   let analytics: Analytics | undefined
   let events: Target
   // Calls made before load() has finished wait here, bounded like what the queue holds.
@@ -104,12 +105,18 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
    * load() itself stays cheap (docs/performance-page-view.md).
    */
   function open(): Transport {
-    return (transport ??= createTransport({
-      ...s,
-      judge: smcVerdict,
-      storageKey: s.persist ? `selligent:${s.organization}:${s.eventsDataListApiName}` : undefined,
-      onReport: report,
-    }))
+    if (!transport) {
+      clearTimeout(opening)
+      transport = createTransport({
+        ...s,
+        judge: smcVerdict,
+        storageKey: s.persist
+          ? `selligent:${s.organization}:${s.eventsDataListApiName}`
+          : undefined,
+        onReport: report,
+      })
+    }
+    return transport
   }
 
   function deliver(ctx: Context, alias?: AliasIds): void {
@@ -184,7 +191,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
         s.columns.map(([, name]) => name),
       )
       // Queues earlier pages left are adopted even on a page that makes no call.
-      setTimeout(open)
+      opening = setTimeout(open)
       instance.on('alias', (to: string, from: string | null) => {
         const ctx = aliases[0]
         if (!ctx || (ctx.event.previousId ?? null) !== from) return
