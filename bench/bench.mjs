@@ -14,6 +14,7 @@
 //   BENCH_PIPELINE_N=500     BENCH_PIPELINE_REPS=3   the whole-pipeline runs (0: none)
 //   BENCH_TRACE=1            0: no trace (no longest task)      CHROME_PATH=/usr/bin/chromium
 //   BENCH_TRACE_DETAIL=0     1: trace more categories and print what each run's longest task did
+//                            (a page view: every task, and a table of its tasks by kind)
 //   BENCH_SETTINGS={}        more settings for this plugin, as JSON: '{"persist":false}' shows
 //                            what storage costs, '{"batchSize":1}' what one request costs
 //   BENCH_FLOOR_MERGE=1      the floor sends this many of the plugin's bodies per request: what
@@ -324,6 +325,56 @@ function describeTasks(events, key) {
   process.stderr.write(`    tasks ≥ 0.05 ms: ${tasks.length}, ${(total / 1000).toFixed(2)} ms\n`)
 }
 
+/** What a page view's main-thread tasks were, by kind: thread ms per kind (see `runPageView`). */
+const TASK_KINDS = [
+  'load() and the first call',
+  'the other 9 calls',
+  'timers (storage writes, …)',
+  'the request',
+  'the answer, and after',
+]
+function pageViewTasks(trace) {
+  const events = JSON.parse(trace).traceEvents
+  const mains = new Set(
+    events
+      .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+      .map((e) => `${e.pid}:${e.tid}`),
+  )
+  const busy = new Map()
+  for (const e of events) {
+    if (e.ph !== 'X' || !TASK_NAMES.has(e.name) || !mains.has(`${e.pid}:${e.tid}`)) continue
+    busy.set(`${e.pid}:${e.tid}`, (busy.get(`${e.pid}:${e.tid}`) ?? 0) + threadTime(e))
+  }
+  const [[key] = []] = [...busy].sort(([, a], [, b]) => b - a)
+  const onThread = events.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === key)
+  let end = 0
+  const tasks = onThread
+    .filter((e) => TASK_NAMES.has(e.name))
+    .sort((a, b) => a.ts - b.ts)
+    .filter((e) => e.ts >= end && (end = e.ts + e.dur))
+  const sums = Object.fromEntries(TASK_KINDS.map((k) => [k, 0]))
+  let called = false
+  let requested = false
+  for (const task of tasks) {
+    const inside = new Set(
+      onThread
+        .filter((e) => e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur)
+        .map((e) => e.name),
+    )
+    let kind
+    if (inside.has('ResourceFetcher::requestResource')) kind = 3
+    else if (requested) kind = 4
+    else if (inside.has('MessagePort::Accept')) kind = 1
+    else if (inside.has('TimerFire')) kind = 2
+    else if (!called) kind = 0
+    else continue
+    if (kind === 1) called = true
+    if (kind === 3) requested = true
+    sums[TASK_KINDS[kind]] += threadTime(task) / 1000
+  }
+  return sums
+}
+
 function describeIn(onThread, task, longest) {
   const inside = new Map()
   for (const e of onThread) {
@@ -397,6 +448,7 @@ async function runOnce(ctx, kind, n, runNo) {
   const trace = TRACE && (await browser.stopTracing()).toString('utf8')
   if (TRACE_DETAIL) process.stderr.write(`  ${kind} run ${runNo}:\n`)
   const longest = trace ? longestTask(trace, ONE_TASK && hooks.hookMs, !!ctx.pageView) : NaN
+  const tasks = TRACE_DETAIL && ctx.pageView ? pageViewTasks(trace) : undefined
   const end = await page.evaluate(() => window.bench.finish())
   if (kind === 'ours') Object.assign(ctx, { bodies: r.bodies, replayed: r.ids.size })
   r.bodies = []
@@ -409,6 +461,7 @@ async function runOnce(ctx, kind, n, runNo) {
     hookMs: hooks.hookMs,
     longestCallMs: hooks.longestCall,
     loadMs: hooks.loadMs,
+    tasks,
     wallMs,
     complete: r.ids.size >= expected,
     requests: r.requests,
@@ -717,6 +770,16 @@ async function runPageView(browser, origin, server) {
     `| ${LABEL.baseline} (subtracted) | total ${stat(of('baseline', 'taskMs'), 2)} | | | | ${stat(of('baseline', 'longestMs'), 1)} | | | |`,
   )
   console.log(lines.join('\n'))
+  // The main thread's tasks by kind (thread time, medians; the baseline's not subtracted).
+  const kinds = [
+    '| tasks, by kind (ms, medians) | ' + SETUPS.map((k) => LABEL[k]).join(' | ') + ' |',
+    `|---|${SETUPS.map(() => '---:').join('|')}|`,
+    ...TASK_KINDS.map(
+      (k) =>
+        `| ${k} | ${SETUPS.map((setup) => num(median(of(setup, 'tasks').map((t) => t?.[k])), 2)).join(' | ')} |`,
+    ),
+  ]
+  if (TRACE_DETAIL) console.log(`\n${kinds.join('\n')}`)
   const ours = median(added('ours'))
   const load = median(of('ours', 'loadMs'))
   const check = (ok, text) => console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${text}`)
