@@ -35,8 +35,8 @@ const KB = 1024
  * history is in the README ("Size budgets").
  */
 const BUDGET = {
-  esm: 6085,
-  iife: 6439,
+  esm: 6174,
+  iife: 6543,
   // Server side: set from what the relay weighed when it landed, plus headroom.
   relay: 10 * KB,
 }
