@@ -264,11 +264,12 @@ const TASK_NAMES = new Set(['RunTask', 'ThreadControllerImpl::RunTask'])
  */
 const threadTime = (e) => Math.min(e.tdur ?? e.dur, e.dur)
 /**
- * The longest top-level task on the page's main thread in a trace, in ms. With `burstMs` (the
- * wall time of the hook calls, all made in one task) that task is the site's own burst, not the
- * setup's: the shortest task lasting at least as long is left out.
+ * The longest top-level task on the page's main thread in a trace, in ms (`longestMs`). With
+ * `burstMs` (the wall time of the hook calls, all made in one task) that task is the site's own
+ * burst, not the setup's: the shortest task lasting at least as long is left out. For a page view
+ * with BENCH_TRACE_DETAIL, also its tasks by kind (`tasks`, see `pageViewTasks`).
  */
-function longestTask(trace, burstMs, everyTask = false) {
+function longestTask(trace, burstMs, pageView = false) {
   const events = JSON.parse(trace).traceEvents
   const mains = new Set(
     events
@@ -293,9 +294,21 @@ function longestTask(trace, burstMs, everyTask = false) {
   }
   // The renderer of the page is the main thread that was busiest.
   const [[key, thread] = []] = [...byThread].sort(([, a], [, b]) => b.busy - a.busy)
-  if (thread && TRACE_DETAIL && everyTask) describeTasks(events, key)
+  if (thread && TRACE_DETAIL && pageView) describeTasks(events, key)
   else if (thread && TRACE_DETAIL) describeTask(events, key, thread.longest)
-  return thread ? thread.longest / 1000 : NaN
+  return {
+    longestMs: thread ? thread.longest / 1000 : NaN,
+    tasks: thread && TRACE_DETAIL && pageView ? pageViewTasks(events, key) : undefined,
+  }
+}
+
+/** The thread's top-level tasks, in order: a task may run inside another of another name. */
+function outermostTasks(onThread) {
+  let end = 0
+  return onThread
+    .filter((e) => TASK_NAMES.has(e.name))
+    .sort((a, b) => a.ts - b.ts)
+    .filter((e) => e.ts >= end && (end = e.ts + e.dur))
 }
 
 /** Prints the trace events inside the thread's longest task, by name, longest first. */
@@ -308,13 +321,7 @@ function describeTask(events, key, longest) {
 /** A page view's trace: every task of the main thread over 0.05 ms, in order, and what it did. */
 function describeTasks(events, key) {
   const onThread = events.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === key)
-  // Outermost tasks only: a task may run inside another of another name.
-  let end = 0
-  const tasks = onThread
-    .filter((e) => TASK_NAMES.has(e.name))
-    .sort((a, b) => a.ts - b.ts)
-    .filter((e) => e.ts >= end && (end = e.ts + e.dur))
-    .filter((e) => threadTime(e) >= 50)
+  const tasks = outermostTasks(onThread).filter((e) => threadTime(e) >= 50)
   const t0 = tasks[0]?.ts ?? 0
   let total = 0
   for (const task of tasks) {
@@ -333,25 +340,9 @@ const TASK_KINDS = [
   'the request',
   'the answer, and after',
 ]
-function pageViewTasks(trace) {
-  const events = JSON.parse(trace).traceEvents
-  const mains = new Set(
-    events
-      .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
-      .map((e) => `${e.pid}:${e.tid}`),
-  )
-  const busy = new Map()
-  for (const e of events) {
-    if (e.ph !== 'X' || !TASK_NAMES.has(e.name) || !mains.has(`${e.pid}:${e.tid}`)) continue
-    busy.set(`${e.pid}:${e.tid}`, (busy.get(`${e.pid}:${e.tid}`) ?? 0) + threadTime(e))
-  }
-  const [[key] = []] = [...busy].sort(([, a], [, b]) => b - a)
+function pageViewTasks(events, key) {
   const onThread = events.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === key)
-  let end = 0
-  const tasks = onThread
-    .filter((e) => TASK_NAMES.has(e.name))
-    .sort((a, b) => a.ts - b.ts)
-    .filter((e) => e.ts >= end && (end = e.ts + e.dur))
+  const tasks = outermostTasks(onThread)
   const sums = Object.fromEntries(TASK_KINDS.map((k) => [k, 0]))
   let called = false
   let requested = false
@@ -447,8 +438,9 @@ async function runOnce(ctx, kind, n, runNo) {
   const after = await taskSeconds(cdp)
   const trace = TRACE && (await browser.stopTracing()).toString('utf8')
   if (TRACE_DETAIL) process.stderr.write(`  ${kind} run ${runNo}:\n`)
-  const longest = trace ? longestTask(trace, ONE_TASK && hooks.hookMs, !!ctx.pageView) : NaN
-  const tasks = TRACE_DETAIL && ctx.pageView ? pageViewTasks(trace) : undefined
+  const { longestMs: longest, tasks } = trace
+    ? longestTask(trace, ONE_TASK && hooks.hookMs, !!ctx.pageView)
+    : { longestMs: NaN }
   const end = await page.evaluate(() => window.bench.finish())
   if (kind === 'ours') Object.assign(ctx, { bodies: r.bodies, replayed: r.ids.size })
   r.bodies = []
