@@ -95,6 +95,8 @@ async function loadAnalytics() {
 }
 
 let templates = []
+// A page view's calls, as analytics-next made them: a page, an identify, one track of each event.
+let pageViewTemplates = []
 
 /**
  * Builds n contexts up front. Each tracking-plan event goes once through analytics-next itself
@@ -112,6 +114,29 @@ export async function init(n) {
   }
   makeContexts(n)
   return { n, sample: contexts[0]?.event }
+}
+
+/**
+ * Builds the contexts of one page view: a `page`, an `identify` and 8 `track`s (one of each event
+ * of the tracking plan), made by analytics-next itself, with fresh message ids.
+ */
+export async function initPageView() {
+  await loadAnalytics()
+  if (!pageViewTemplates.length) {
+    pageViewTemplates.push((await analytics.page('Shop', 'Checkout')).event)
+    pageViewTemplates.push(
+      (await analytics.identify('user-5f2c9a41', { email: 'jane.doe@example.com' })).event,
+    )
+    for (const [name, properties] of TRACKING_PLAN) {
+      pageViewTemplates.push((await analytics.track(name, properties)).event)
+    }
+  }
+  contexts = pageViewTemplates.map((template) => {
+    const event = structuredClone(template)
+    event.messageId = `ajs-next-${Date.now()}-${crypto.randomUUID()}`
+    return new Context(event)
+  })
+  return contexts.length
 }
 
 /** (Re)makes the n contexts, with fresh message ids. */
@@ -138,6 +163,8 @@ const baseline = () => ({
   isLoaded: () => true,
   load: () => Promise.resolve(),
   track: (ctx) => ctx,
+  page: (ctx) => ctx,
+  identify: (ctx) => ctx,
 })
 
 /**
@@ -159,22 +186,25 @@ const floor = (sent, url, merge = 1) => {
   let next = 0
   let due = rows[0]
   const headers = { 'Content-Type': 'text/plain' }
+  const hook = (ctx) => {
+    if (++calls === due) {
+      const body = new Blob([bodies[next]])
+      void fetch(url, { method: 'POST', headers, body, credentials: 'omit' })
+        .then((response) => response.json())
+        .catch(() => undefined)
+      due += rows[++next] ?? Infinity
+    }
+    return ctx
+  }
   return {
     name: 'Floor',
     type: 'destination',
     version: '0.0.0',
     isLoaded: () => true,
     load: () => Promise.resolve(),
-    track(ctx) {
-      if (++calls === due) {
-        const body = new Blob([bodies[next]])
-        void fetch(url, { method: 'POST', headers, body, credentials: 'omit' })
-          .then((response) => response.json())
-          .catch(() => undefined)
-        due += rows[++next] ?? Infinity
-      }
-      return ctx
-    },
+    track: hook,
+    page: hook,
+    identify: hook,
   }
 }
 
@@ -189,6 +219,8 @@ export async function prepare(kind, run, options = {}) {
       // A list per run keeps each run's persisted queue (and tab lease) to itself.
       eventsDataListApiName: `bench_${tag}`,
       allowedEvents: EVENT_NAMES,
+      // A page view's `page` call is one of its rows (bursts are tracks only).
+      sendPageEvents: true,
       proxyUrl: options.proxyUrl ?? '/smc',
       ...options.settings,
     })
@@ -211,12 +243,15 @@ export async function prepare(kind, run, options = {}) {
       { 'Segment.io': { apiKey: WRITE_KEY } },
     )
   } else throw new Error(`unknown setup ${kind}`)
-  await plugin.load(new Context({ type: 'track', event: 'load' }), analytics)
+  // A page view's load() is part of what is measured: `start` calls it.
+  if (!options.loadInStart) await load(plugin)
   // analytics-next sets attempts to 1 before the destinations run; Segment.io counts on it.
   for (const ctx of contexts) ctx.attempts = 1
-  setup = { kind, plugin }
+  setup = { kind, plugin, loaded: !options.loadInStart }
   return tag
 }
+
+const load = (plugin) => plugin.load(new Context({ type: 'track', event: 'load' }), analytics)
 
 /**
  * Hands every context to the setup's `track` hook, as analytics-next does: from timer tasks, a
@@ -224,12 +259,20 @@ export async function prepare(kind, run, options = {}) {
  * calling the hooks that are due); `rate` 0 is a burst: `perTask` calls per task, back to back
  * (MessageChannel, no timer clamping). Resolves when every hook has been called.
  */
-export function start(rate = 0, perTask = 1) {
+export async function start(rate = 0, perTask = 1) {
   const { plugin } = setup
   const n = contexts.length
   let i = 0
   let hookMs = 0
   let longestCall = 0
+  // Not loaded yet (a page view): load() first, timed from the call until its promise resolved.
+  let loadMs = 0
+  if (!setup.loaded) {
+    const started = performance.now()
+    await load(plugin)
+    loadMs = performance.now() - started
+    setup.loaded = true
+  }
   const t0 = performance.now()
   return new Promise((resolve) => {
     const { port1, port2 } = new MessageChannel()
@@ -238,7 +281,7 @@ export function start(rate = 0, perTask = 1) {
       const due = rate
         ? Math.min(n, Math.floor(((now - t0) * rate) / 1000) + 1)
         : Math.min(n, i + perTask)
-      for (; i < due; i++) void plugin.track(contexts[i])
+      for (; i < due; i++) void plugin[contexts[i].event.type](contexts[i])
       const spent = performance.now() - now
       hookMs += spent
       if (spent > longestCall) longestCall = spent
@@ -247,7 +290,7 @@ export function start(rate = 0, perTask = 1) {
         else port2.postMessage(0)
       } else {
         port1.close()
-        resolve({ hookMs, longestCall, spreadMs: performance.now() - t0 })
+        resolve({ hookMs, longestCall, loadMs, spreadMs: performance.now() - t0 })
       }
     }
     port1.onmessage = tick

@@ -14,10 +14,15 @@
 //   BENCH_PIPELINE_N=500     BENCH_PIPELINE_REPS=3   the whole-pipeline runs (0: none)
 //   BENCH_TRACE=1            0: no trace (no longest task)      CHROME_PATH=/usr/bin/chromium
 //   BENCH_TRACE_DETAIL=0     1: trace more categories and print what each run's longest task did
+//                            (a page view: every task, and a table of its tasks by kind)
 //   BENCH_SETTINGS={}        more settings for this plugin, as JSON: '{"persist":false}' shows
 //                            what storage costs, '{"batchSize":1}' what one request costs
 //   BENCH_FLOOR_MERGE=1      the floor sends this many of the plugin's bodies per request: what
 //                            fewer, bigger requests of the same bytes would cost
+//   BENCH_MODE=all           page-view: the page-view runs only; bursts: all but those
+//   BENCH_PAGE_VIEW_REPS=15  measured repetitions of the page view
+//   BENCH_CACHED_SCRIPT=0    1: the page's script is cacheable, so Chrome caches its compiled code
+//                            (a returning visitor's page view)
 //
 // What one run measures, for one setup and N contexts built up front in the page:
 // - main-thread time: Chrome's TaskDuration (DevTools protocol Performance.getMetrics, in thread
@@ -39,6 +44,14 @@
 // the request bodies this plugin sent in its last complete run of the same contexts, each as soon
 // as the hook call that completed it arrives: what those requests and bytes alone cost the main
 // thread, so that this plugin's own work (mapping, queue, storage) reads as the difference.
+//
+// The page view (docs/performance-page-view.md): what one visitor's page costs, fixed costs
+// included. Each run opens a fresh page (a new document: nothing of the setup compiled or loaded
+// yet), builds the contexts of one page view (a `page`, an `identify`, 8 `track`s, made by
+// analytics-next), then, on the clock, calls the setup's load() and hands it the 10 contexts, one
+// per task, until the server holds all 10 (+ 250 ms), as above: minus the same repetition's
+// baseline run. The floor sends the plugin's last request body (one request of the same bytes) at
+// the tenth call. load() alone is timed in the page, from the call until its promise resolved.
 //
 // Segment.io's batching dispatcher re-serialises its whole buffer for every event it is given
 // (`approachingTrackingAPILimit`) and again per event when it builds a batch (`buildBatch`), so
@@ -69,6 +82,9 @@ const ONE_TASK = env('BENCH_ONE_TASK', '0') === '1'
 const SEGMENT_MAX_N = Number(env('BENCH_SEGMENT_MAX_N', '1000'))
 const SETTINGS = JSON.parse(env('BENCH_SETTINGS', '{}'))
 const FLOOR_MERGE = Number(env('BENCH_FLOOR_MERGE', '1'))
+const MODE = env('BENCH_MODE', 'all')
+const CACHED_SCRIPT = env('BENCH_CACHED_SCRIPT', '0') === '1'
+const PAGE_VIEW_REPS = Number(env('BENCH_PAGE_VIEW_REPS', '15'))
 const SETTLE_MS = 250
 const RUN_TIMEOUT_MS = 60_000
 const MEMORY_N = 10_000
@@ -151,7 +167,13 @@ function startServer(appCode) {
         return
       }
       if (req.method === 'GET' && url.pathname === '/app.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(appCode)
+        res
+          .writeHead(200, {
+            'content-type': 'text/javascript; charset=utf-8',
+            // A returning visitor's page: the script from the HTTP cache, with Chrome's compiled code.
+            ...(CACHED_SCRIPT ? { 'cache-control': 'max-age=3600' } : {}),
+          })
+          .end(appCode)
         return
       }
       const ours = /^\/smc\/organizations\/[^/]+\/lists\/bench_([^/]+)\/data\/load$/.exec(
@@ -251,11 +273,12 @@ const TASK_NAMES = new Set(['RunTask', 'ThreadControllerImpl::RunTask'])
  */
 const threadTime = (e) => Math.min(e.tdur ?? e.dur, e.dur)
 /**
- * The longest top-level task on the page's main thread in a trace, in ms. With `burstMs` (the
- * wall time of the hook calls, all made in one task) that task is the site's own burst, not the
- * setup's: the shortest task lasting at least as long is left out.
+ * The longest top-level task on the page's main thread in a trace, in ms (`longestMs`). With
+ * `burstMs` (the wall time of the hook calls, all made in one task) that task is the site's own
+ * burst, not the setup's: the shortest task lasting at least as long is left out. For a page view
+ * with BENCH_TRACE_DETAIL, also its tasks by kind (`tasks`, see `pageViewTasks`).
  */
-function longestTask(trace, burstMs) {
+function longestTask(trace, burstMs, pageView = false) {
   const events = JSON.parse(trace).traceEvents
   const mains = new Set(
     events
@@ -280,14 +303,79 @@ function longestTask(trace, burstMs) {
   }
   // The renderer of the page is the main thread that was busiest.
   const [[key, thread] = []] = [...byThread].sort(([, a], [, b]) => b.busy - a.busy)
-  if (thread && TRACE_DETAIL) describeTask(events, key, thread.longest)
-  return thread ? thread.longest / 1000 : NaN
+  if (thread && TRACE_DETAIL && pageView) describeTasks(events, key)
+  else if (thread && TRACE_DETAIL) describeTask(events, key, thread.longest)
+  return {
+    longestMs: thread ? thread.longest / 1000 : NaN,
+    tasks: thread && TRACE_DETAIL && pageView ? pageViewTasks(events, key) : undefined,
+  }
+}
+
+/** The thread's top-level tasks, in order: a task may run inside another of another name. */
+function outermostTasks(onThread) {
+  let end = 0
+  return onThread
+    .filter((e) => TASK_NAMES.has(e.name))
+    .sort((a, b) => a.ts - b.ts)
+    .filter((e) => e.ts >= end && (end = e.ts + e.dur))
 }
 
 /** Prints the trace events inside the thread's longest task, by name, longest first. */
 function describeTask(events, key, longest) {
   const onThread = events.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === key)
   const task = onThread.filter((e) => TASK_NAMES.has(e.name)).find((e) => threadTime(e) === longest)
+  describeIn(onThread, task, longest)
+}
+
+/** A page view's trace: every task of the main thread over 0.05 ms, in order, and what it did. */
+function describeTasks(events, key) {
+  const onThread = events.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === key)
+  const tasks = outermostTasks(onThread).filter((e) => threadTime(e) >= 50)
+  const t0 = tasks[0]?.ts ?? 0
+  let total = 0
+  for (const task of tasks) {
+    total += threadTime(task)
+    process.stderr.write(`    @${((task.ts - t0) / 1000).toFixed(1)} ms `)
+    describeIn(onThread, task, threadTime(task))
+  }
+  process.stderr.write(`    tasks ≥ 0.05 ms: ${tasks.length}, ${(total / 1000).toFixed(2)} ms\n`)
+}
+
+/** What a page view's main-thread tasks were, by kind: thread ms per kind (see `runPageView`). */
+const TASK_KINDS = [
+  'load() and the first call',
+  'the other 9 calls',
+  'timers (storage writes, …)',
+  'the request',
+  'the answer, and after',
+]
+function pageViewTasks(events, key) {
+  const onThread = events.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === key)
+  const tasks = outermostTasks(onThread)
+  const sums = Object.fromEntries(TASK_KINDS.map((k) => [k, 0]))
+  let called = false
+  let requested = false
+  for (const task of tasks) {
+    const inside = new Set(
+      onThread
+        .filter((e) => e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur)
+        .map((e) => e.name),
+    )
+    let kind
+    if (inside.has('ResourceFetcher::requestResource')) kind = 3
+    else if (requested) kind = 4
+    else if (inside.has('MessagePort::Accept')) kind = 1
+    else if (inside.has('TimerFire')) kind = 2
+    else if (!called) kind = 0
+    else continue
+    if (kind === 1) called = true
+    if (kind === 3) requested = true
+    sums[TASK_KINDS[kind]] += threadTime(task) / 1000
+  }
+  return sums
+}
+
+function describeIn(onThread, task, longest) {
   const inside = new Map()
   for (const e of onThread) {
     if (TASK_NAMES.has(e.name) || e.ts < task.ts || e.ts + e.dur > task.ts + task.dur) continue
@@ -315,8 +403,9 @@ async function waitUntil(predicate, timeoutMs) {
 async function runOnce(ctx, kind, n, runNo) {
   const { browser, page, cdp, server } = ctx
   const tag = await page.evaluate(
-    ([k, r, settings, bodies, merge]) => window.bench.prepare(k, r, { settings, bodies, merge }),
-    [kind, runNo, SETTINGS, kind === 'floor' ? ctx.bodies : undefined, FLOOR_MERGE],
+    ([k, r, settings, bodies, merge, loadInStart]) =>
+      window.bench.prepare(k, r, { settings, bodies, merge, loadInStart }),
+    [kind, runNo, SETTINGS, kind === 'floor' ? ctx.bodies : undefined, FLOOR_MERGE, !!ctx.pageView],
   )
   await cdp.send('HeapProfiler.collectGarbage')
   await sleep(100)
@@ -357,7 +446,10 @@ async function runOnce(ctx, kind, n, runNo) {
   await sleep(SETTLE_MS)
   const after = await taskSeconds(cdp)
   const trace = TRACE && (await browser.stopTracing()).toString('utf8')
-  const longest = trace ? longestTask(trace, ONE_TASK && hooks.hookMs) : NaN
+  if (TRACE_DETAIL) process.stderr.write(`  ${kind} run ${runNo}:\n`)
+  const { longestMs: longest, tasks } = trace
+    ? longestTask(trace, ONE_TASK && hooks.hookMs, !!ctx.pageView)
+    : { longestMs: NaN }
   const end = await page.evaluate(() => window.bench.finish())
   if (kind === 'ours') Object.assign(ctx, { bodies: r.bodies, replayed: r.ids.size })
   r.bodies = []
@@ -369,6 +461,8 @@ async function runOnce(ctx, kind, n, runNo) {
     longestMs: longest,
     hookMs: hooks.hookMs,
     longestCallMs: hooks.longestCall,
+    loadMs: hooks.loadMs,
+    tasks,
     wallMs,
     complete: r.ids.size >= expected,
     requests: r.requests,
@@ -514,14 +608,17 @@ function printMain({ rows, summary }) {
  * prints where the main-thread time went (self time by function and by source file).
  */
 async function profile(browser, origin, server, kind) {
-  const n = SIZES[0]
+  const pageView = MODE === 'page-view'
   const { page, cdp } = await openPage(browser, origin)
-  await page.evaluate((count) => window.bench.init(count), n)
-  await runOnce({ browser, page, cdp, server }, kind, n, 90_001) // warm-up
+  const n = pageView
+    ? await page.evaluate(() => window.bench.initPageView())
+    : await page.evaluate((count) => window.bench.init(count), SIZES[0])
+  // A page view is profiled cold, as a visitor's page runs it.
+  if (!pageView) await runOnce({ browser, page, cdp, server }, kind, n, 90_001) // warm-up
   await cdp.send('Profiler.enable')
-  await cdp.send('Profiler.setSamplingInterval', { interval: 100 })
+  await cdp.send('Profiler.setSamplingInterval', { interval: pageView ? 25 : 100 })
   await cdp.send('Profiler.start')
-  await runOnce({ browser, page, cdp, server }, kind, n, 90_002)
+  await runOnce({ browser, page, cdp, server, pageView }, kind, n, 90_002)
   const { profile: p } = await cdp.send('Profiler.stop')
   await page.close()
   const dt = new Map()
@@ -575,6 +672,11 @@ async function main() {
       return
     }
     let runNo = 0
+    const pageView = MODE === 'bursts' ? undefined : await runPageView(browser, origin, server)
+    if (MODE === 'page-view') {
+      if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ pageView }, null, 2))
+      return
+    }
     for (const n of SIZES) {
       const { page, cdp, errors } = await openPage(browser, origin)
       const ctx = { browser, page, cdp, server }
@@ -605,7 +707,9 @@ async function main() {
 
     const pipeline = await runPipeline(browser, origin, server)
     const memory = await runMemory(browser, origin)
-    if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ results, pipeline, memory }, null, 2))
+    if (jsonOut) {
+      writeFileSync(jsonOut, JSON.stringify({ pageView, results, pipeline, memory }, null, 2))
+    }
   } finally {
     await browser.close()
     server.server.close()
@@ -616,6 +720,81 @@ async function main() {
       .join(' ')}`,
   )
   console.log(`\nbench: done in ${((performance.now() - started) / 1000).toFixed(0)} s`)
+}
+
+// The page view: see the header. A fresh page per run; 10_000 + run numbers keep its lists apart.
+async function runPageView(browser, origin, server) {
+  console.log(`bench: page view, ${PAGE_VIEW_REPS} repetitions (+1 unmeasured)…`)
+  const runs = []
+  const shared = { browser, server, pageView: true }
+  let runNo = 10_000
+  for (let rep = -1; rep < PAGE_VIEW_REPS; rep++) {
+    const order = SETUPS.map((_, i) => SETUPS[(i + rep + 1) % SETUPS.length])
+    for (const kind of order) {
+      // The floor replays the plugin's body: in the unmeasured round it runs after the plugin.
+      if (kind === 'floor' && !shared.bodies) continue
+      const { page, cdp, errors } = await openPage(browser, origin)
+      await page.evaluate(() => localStorage.clear())
+      const n = await page.evaluate(() => window.bench.initPageView())
+      const r = await runOnce(Object.assign(shared, { page, cdp }), kind, n, ++runNo)
+      await page.close()
+      if (errors.length)
+        console.log(`  page errors: ${[...new Set(errors)].slice(0, 5).join(' | ')}`)
+      r.rep = rep
+      if (rep < 0) continue
+      runs.push(r)
+      process.stdout.write(
+        `  page view rep ${rep + 1}/${PAGE_VIEW_REPS} ${kind.padEnd(8)} task ${r.taskMs.toFixed(2)} ms, load() ${r.loadMs.toFixed(2)} ms, longest ${num(r.longestMs, 1)} ms, ${r.requests} req, ${r.delivered}/${kind === 'baseline' ? 0 : n}${r.complete ? '' : ' (INCOMPLETE)'}\n`,
+      )
+    }
+  }
+  const base = new Map(runs.filter((r) => r.kind === 'baseline').map((r) => [r.rep, r.taskMs]))
+  const added = (kind) =>
+    runs.filter((r) => r.kind === kind).map((r) => r.taskMs - (base.get(r.rep) ?? NaN))
+  const of = (kind, field) => runs.filter((r) => r.kind === kind).map((r) => r[field])
+  const floorMs = median(added('floor'))
+  const segmentMs = median(added('segment'))
+  console.log(
+    `\n## Page view: load() + a page, an identify, 8 tracks until the server has them (${PAGE_VIEW_REPS} repetitions, a fresh page each, medians with min–max)\n`,
+  )
+  const lines = [
+    '| setup | main thread added, ms | × floor | × Segment.io | load() ms | longest task ms | requests | delivered | time to deliver ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const kind of SETUPS.filter((k) => k !== 'baseline')) {
+    const ms = median(added(kind))
+    lines.push(
+      `| ${LABEL[kind]} | ${stat(added(kind), 2)} | ${num(ms / floorMs, 2)} | ${num(ms / segmentMs, 2)} | ${stat(of(kind, 'loadMs'), 2)} | ${stat(of(kind, 'longestMs'), 1)} | ${num(median(of(kind, 'requests')), 0)} | ${num(median(of(kind, 'delivered')), 0)}/${kind === 'floor' ? '10' : '10'} | ${stat(of(kind, 'wallMs'), 0)} |`,
+    )
+  }
+  lines.push(
+    `| ${LABEL.baseline} (subtracted) | total ${stat(of('baseline', 'taskMs'), 2)} | | | | ${stat(of('baseline', 'longestMs'), 1)} | | | |`,
+  )
+  console.log(lines.join('\n'))
+  // The main thread's tasks by kind (thread time, medians; the baseline's not subtracted).
+  const kinds = [
+    '| tasks, by kind (ms, medians) | ' + SETUPS.map((k) => LABEL[k]).join(' | ') + ' |',
+    `|---|${SETUPS.map(() => '---:').join('|')}|`,
+    ...TASK_KINDS.map(
+      (k) =>
+        `| ${k} | ${SETUPS.map((setup) => num(median(of(setup, 'tasks').map((t) => t?.[k])), 2)).join(' | ')} |`,
+    ),
+  ]
+  if (TRACE_DETAIL) console.log(`\n${kinds.join('\n')}`)
+  const ours = median(added('ours'))
+  const load = median(of('ours', 'loadMs'))
+  const check = (ok, text) => console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${text}`)
+  console.log('\nTargets:')
+  check(ours <= 1.5 * floorMs, `page view ≤ 1.5× the floor (${num(ours / floorMs, 2)}×)`)
+  check(ours <= 0.25 * segmentMs, `page view ≤ 0.25× Segment.io (${num(ours / segmentMs, 2)}×)`)
+  check(load <= 1, `load() ≤ 1 ms (${num(load, 2)} ms)`)
+  check(Math.max(...of('ours', 'longestMs').filter(Number.isFinite)) <= 50, 'no task over 50 ms')
+  check(
+    Math.min(...of('ours', 'delivered')) === 10 && Math.max(...of('ours', 'repeats')) === 0,
+    'every event delivered once',
+  )
+  console.log('')
+  return runs
 }
 
 // The whole pipeline: analytics.track() through analytics-next, with and without a destination.

@@ -1,3 +1,5 @@
+import { LOG_PREFIX } from '../log/log.js'
+
 /** Settings that cannot work; `load()` rejects with it and nothing is sent. */
 export class SettingsError extends Error {
   override name = 'SettingsError'
@@ -5,7 +7,7 @@ export class SettingsError extends Error {
   readonly problems: readonly string[]
 
   constructor(problems: readonly string[]) {
-    super(`Selligent Marketing Cloud: invalid settings: ${problems.join('; ')}`)
+    super(`${LOG_PREFIX} invalid settings: ${problems.join('; ')}`)
     this.problems = problems
   }
 }

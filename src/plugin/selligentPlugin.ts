@@ -54,6 +54,8 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   // Hooks act only when settings are valid, and everything below runs only from hooks and load.
   const s = settings as ResolvedSettings
   let transport: Transport | undefined
+  let loaded = false
+  let opening: ReturnType<typeof setTimeout> | undefined
   let analytics: Analytics | undefined
   let events: Target
   // Calls made before load() has finished wait here, bounded like what the queue holds.
@@ -89,8 +91,27 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     if (orphans) analytics?.emit('error', { code: 'delivery_failure', reason })
   }
 
-  function deliver(ctx: Context, alias?: AliasIds): void {
+  /**
+   * The transport, created by the first call or the task after load(), whichever comes first:
+   * load() itself stays cheap (docs/performance-page-view.md).
+   */
+  function open(): Transport {
     if (!transport) {
+      clearTimeout(opening)
+      transport = createTransport({
+        ...s,
+        judge: smcVerdict,
+        storageKey: s.persist
+          ? `selligent:${s.organization}:${s.eventsDataListApiName}`
+          : undefined,
+        onReport: report,
+      })
+    }
+    return transport
+  }
+
+  function deliver(ctx: Context, alias?: AliasIds): void {
+    if (!loaded) {
       if (held.push(ctx) > s.maxMemoryRows) held.shift()
       return
     }
@@ -109,7 +130,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     contexts.set(id, ctx)
     // A row another tab delivers is never reported here: forget the oldest past what the queue holds.
     if (contexts.size > s.maxMemoryRows) contexts.delete(contexts.keys().next().value as string)
-    transport.push(request.target, request.row, id)
+    open().push(request.target, request.row, id)
   }
 
   function logSkipped(ctx: Context, why: string): void {
@@ -137,7 +158,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     name: PLUGIN_NAME,
     type: 'destination',
     version,
-    isLoaded: () => !!transport,
+    isLoaded: () => loaded,
     get stats() {
       // Before load only the held calls exist; nothing has been sent yet.
       return (
@@ -158,21 +179,16 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     unload: () => transport?.flush(),
     load(_ctx, instance) {
       if (!settings) return Promise.reject(new SettingsError(problems))
-      if (transport) return Promise.resolve()
+      if (loaded) return Promise.resolve()
+      loaded = true
       analytics = instance
       events = smcTarget(
         s.organization,
         s.eventsDataListApiName,
         s.columns.map(([, name]) => name),
       )
-      transport = createTransport({
-        ...s,
-        judge: smcVerdict,
-        storageKey: s.persist
-          ? `selligent:${s.organization}:${s.eventsDataListApiName}`
-          : undefined,
-        onReport: report,
-      })
+      // Queues earlier pages left are adopted even on a page that makes no call.
+      opening = setTimeout(open)
       instance.on('alias', (to: string, from: string | null) => {
         const ctx = aliases[0]
         if (!ctx || (ctx.event.previousId ?? null) !== from) return

@@ -11,11 +11,20 @@ import type { Target, Transport, TransportOptions, TransportStats } from './type
 const KEEPALIVE_BUDGET = 60_000
 /**
  * Milliseconds a change waits before it is written, at least; and at least 10 times what the last
- * write took. A burst of pushes becomes one write, and however long the queue (a write is the
- * whole queue), writing takes at most about a tenth of the main thread. Leaving the page writes
- * at once, so only a crash can lose this window.
+ * write took. A burst of changes becomes one write, and however long the queue, writing takes at
+ * most about a tenth of the main thread.
  */
 const PERSIST_DELAY = 100
+/**
+ * Milliseconds a new row is held in memory only while one request can carry everything held: the
+ * default `flushInterval` and a second for the answer. A row delivered within it is never written,
+ * so a page view that is answered costs no storage write; a row held longer (a slow answer, a long
+ * `flushInterval`) is written then. More rows held than a request carries (a burst), or a lane
+ * that cannot send (offline, backing off, failed), and rows are written after
+ * {@link PERSIST_DELAY} as ever. Hiding or leaving the page writes at once, so only a crash can
+ * lose this window (docs/design.md#deferred-writes).
+ */
+const WRITE_AFTER = 2000
 /** Requests one target may have out at once while the queue is past half its bounds. */
 const BURST_REQUESTS = 4
 /**
@@ -106,13 +115,13 @@ const body = (entries: Entry[]): string => `[${entries.map((e) => e.json_)}]`
  * rows, persisted per tab, retried, delivered at page leave with keepalive fetch (or beacons),
  * held while offline, and adopted from tabs that died with rows queued.
  *
- * Tabs. Every tab persists its queue under a key of its own (`{storageKey}/{random id}`, in
- * chunks `{key}#{n}`) and sends only what it holds in memory, so two live tabs never send the same
- * row; what a dead tab left is adopted by exactly one other tab (or the next page): it reads the
- * chunks, deletes them, and queues the rows as its own. A key per tab rather than one shared queue
- * because localStorage has no compare-and-set: a shared queue would need a locked
- * read-modify-write of the whole queue on every write, which the cheap, coalesced writes must
- * avoid.
+ * Tabs. Every tab persists its queue under a key of its own (`{storageKey}/{random id}`, taken
+ * at its first write, in chunks `{key}#{n}`) and sends only what it holds in memory, so two live
+ * tabs never send the same row; what a dead tab left is adopted by exactly one other tab (or the
+ * next page): it reads the chunks, deletes them, and queues the rows as its own. A key per tab
+ * rather than one shared queue because localStorage has no compare-and-set: a shared queue would
+ * need a locked read-modify-write of the whole queue on every write, which the cheap, coalesced
+ * writes must avoid.
  *
  * Liveness comes from the Web Locks API: a tab holds the lock named after its key while it lives,
  * and the browser releases it when the tab closes, crashes or is discarded. Other tabs queue a
@@ -151,12 +160,15 @@ export function createTransport(options: TransportOptions): Transport {
   let full = false
   let left = false
   let closed = false
+  // This tab's key, taken at its first write (see `persist`).
   let key: string | undefined
+  // Ends this tab's lock and its requests for the locks of others.
   let lease: AbortController | undefined
   let watched: Set<string>
   // Chunks under `key` as last written: chunk → the rows and tries written (see `persist`).
   let written: Map<number, string>
   let persistTimer: ReturnType<typeof setTimeout> | undefined
+  let persistAt = Infinity
   const stats: TransportStats = {
     get queued() {
       return rows
@@ -328,7 +340,8 @@ export function createTransport(options: TransportOptions): Transport {
   const persist = (): void => {
     clearTimeout(persistTimer)
     persistTimer = undefined
-    if (!key) return
+    persistAt = Infinity
+    if (!prefix || closed) return
     // chunk → [target, what its rows and their tries are now, its rows]
     const parts = new Map<number, [string, string, Entry[]]>()
     for (const [name, lane] of lanes) {
@@ -341,6 +354,17 @@ export function createTransport(options: TransportOptions): Transport {
         part[1] += `${e.order_}.${e.tries_},`
         part[2].push(e)
       }
+    }
+    // Nothing to write, nothing written: no key, no lock.
+    if (!parts.size && !written.size) return
+    if (!key) {
+      // Web Locks imply a secure context, which `randomUUID` needs too.
+      key = `${prefix}/${crypto.randomUUID()}`
+      watched.add(key)
+      // Requested before its first write, which other tabs see: ours is first in line for it.
+      const { signal } = lease!
+      const held = (): Promise<unknown> => new Promise((done) => (signal.onabort = done))
+      locks!.request(key, { signal }, held).catch(noop)
     }
     const start = performance.now()
     // Removals first: storage never holds more than the bounds, even within a write.
@@ -360,8 +384,13 @@ export function createTransport(options: TransportOptions): Transport {
     writeMs = performance.now() - start
   }
 
-  const persistSoon = (): void => {
-    persistTimer ??= setTimeout(persist, Math.max(PERSIST_DELAY, writeMs * 10))
+  /** Writes within `ms` (or 10 times what the last write took), unless a write is due sooner. */
+  const persistWithin = (ms: number): void => {
+    const at = performance.now() + Math.max(ms, writeMs * 10)
+    if (at >= persistAt) return
+    clearTimeout(persistTimer)
+    persistAt = at
+    persistTimer = setTimeout(persist, at - performance.now())
   }
 
   const arm = (lane: Lane, ms: number): void => {
@@ -419,8 +448,8 @@ export function createTransport(options: TransportOptions): Transport {
       reason_: reason = '',
     } = judge(status, answer, entries.length)
     // Rows refused for good are not sent again, whatever becomes of the others.
-    const invalid = entries.filter((_, i) => refused && i in refused)
-    const others = entries.filter((_, i) => !(refused && i in refused))
+    const invalid = refused ? entries.filter((_, i) => i in refused) : []
+    const others = invalid.length ? entries.filter((_, i) => !(i in refused!)) : entries
     if (retry) {
       drop(lane, invalid, 'invalid', reason, status)
       // A request that failed because the browser is offline costs no attempt: `online` resumes.
@@ -445,10 +474,15 @@ export function createTransport(options: TransportOptions): Transport {
       void send(lane, entries.splice(0, entries.length >> 1), false)
       void send(lane, entries, false)
     } else drop(lane, entries, 'rejected', reason, status)
-    // An answer changes storage only once nothing is held: until then the next push or page leave
+    // An answer changes storage only once nothing is held: until then the next write or page leave
     // writes the queue anyway, and a write per answer would rewrite a long queue over and over in
     // a burst. A crash meanwhile costs rows sent again (upserts by EVENT_ID), never rows lost.
-    if (!rows) persistSoon()
+    // Nothing held: nothing to write either unless something was written (`persist` then does
+    // nothing but end the wait for a write).
+    if (!rows) {
+      if (written?.size) persistWithin(PERSIST_DELAY)
+      else persist()
+    }
     void pump(lane)
   }
 
@@ -463,12 +497,14 @@ export function createTransport(options: TransportOptions): Transport {
     // (upserted by its EVENT_ID) beats a row held in memory only, which a dying page loses.
     const pressed = rows * 2 > options.maxQueueRows || bytes * 2 > options.maxQueueBytes
     if (closed || lane.awaiting_ >= (pressed && !lane.failures_ ? BURST_REQUESTS : 1)) return
-    if (!lane.waiting_.length || offline()) return
-    const wait = lane.notBefore_ - Date.now()
+    if (!lane.waiting_.length) return
+    const wait = offline() ? Infinity : lane.notBefore_ - Date.now()
     // Bodies that fit the keepalive budget go as keepalive requests, which survive the page:
     // at page leave they can be left to the browser instead of being sent again by the next page.
     if (wait <= 0) return send(lane, take(lane, KEEPALIVE_BUDGET, 1), false)
-    arm(lane, wait)
+    // Held back: its rows will not be delivered soon, they are written now.
+    persistWithin(PERSIST_DELAY)
+    if (wait < Infinity) arm(lane, wait)
   }
 
   const flush = async (): Promise<void> => {
@@ -599,18 +635,16 @@ export function createTransport(options: TransportOptions): Transport {
     }
   }
 
-  /** Takes a key of its own, held under its lock, and watches the keys of the other tabs. */
+  /**
+   * Starts as a tab with nothing written (its key and lock wait for its first write), and watches
+   * the keys of the other tabs.
+   */
   const start = (): void => {
     if (!prefix) return
     lease = new AbortController()
-    const { signal } = lease
-    // Web Locks imply a secure context, which `randomUUID` needs too.
-    key = `${prefix}/${crypto.randomUUID()}`
-    watched = new Set([key])
+    key = undefined
+    watched = new Set()
     written = new Map()
-    // Requested before this tab writes anything, so ours is first in line for our own key.
-    const held = (): Promise<unknown> => new Promise((done) => (signal.onabort = done))
-    locks!.request(key, { signal }, held).catch(noop)
     watch()
   }
 
@@ -619,7 +653,7 @@ export function createTransport(options: TransportOptions): Transport {
   // `visibilitychange` (the last event a mobile browser fires before killing a tab).
   const listeners: Record<string, (event: Event) => void> = {
     online: flush,
-    // A tab opened later announces itself by writing its key.
+    // A tab announces itself by writing its key.
     storage: watch,
     pagehide: () => leave(true),
     visibilitychange: () => document.visibilityState === 'hidden' && leave(false),
@@ -653,7 +687,7 @@ export function createTransport(options: TransportOptions): Transport {
       if (left) leave(true)
       else if (lane.waiting_.length < batchSize) arm(lane, flushInterval)
       else void pump(lane)
-      persistSoon()
+      persistWithin(rows > batchSize ? PERSIST_DELAY : WRITE_AFTER)
     },
     close() {
       persist()

@@ -55,7 +55,8 @@ export interface TransportStats {
    * Of `queued`, the rows held in memory only: past the storage bounds (`maxQueueRows`,
    * `maxQueueBytes`; the oldest rows, which are sent first), or all of them when nothing is
    * stored (persistence off, no Web Locks). A page that dies loses these; a page left reports
-   * those it could not hand to the browser as `lost`.
+   * those it could not hand to the browser as `lost`. Rows not written yet because they may be
+   * delivered first are not counted (docs/design.md#deferred-writes).
    */
   readonly memoryOnly: number
   /** Rows the server accepted. */

@@ -5,6 +5,7 @@ import {
   answered,
   clearStorage,
   closeFrames,
+  idsOf,
   openFrame,
   pluginPage,
   sleep,
@@ -72,6 +73,19 @@ describe('delivery end to end: real analytics-next, the plugin, a real server', 
     const firstPage = log.filter((request) => !request.headers.referer?.includes('next'))
     expect(firstPage.length).to.be.above(0)
     expect(firstPage.length).to.be.below(log.length)
+  })
+
+  it('a page that makes no call delivers the rows a crashed page left, once', async () => {
+    const ns = namespace()
+    const target = `POST /organizations/acme/lists/${ns}/data/load?keyFields=EVENT_ID`
+    const ids = [0, 1, 2].map((i) => `${ns}-${i}`)
+    const rows = ids.map((id, i) => [0, id, [id, 'track', JSON.stringify({ i })]])
+    localStorage.setItem(`selligent:acme:${ns}/crashed`, JSON.stringify([[target, rows]]))
+    await pluginPage(openFrame(pageUrl(ns)))
+    await waitFor(async () => idsOf(await answered(ns)).length >= 3)
+    await sleep(200)
+    expect(idsOf(await answered(ns)).sort()).to.deep.equal(ids)
+    expect(localStorage.getItem(`selligent:acme:${ns}/crashed`)).to.equal(null)
   })
 
   it('delivers every row once through an outage (503, then 200)', async () => {

@@ -46,6 +46,12 @@ const ours = (spy: sinon.SinonSpy, ns: string): sinon.SinonSpyCall[] =>
 const persisted = (ns: string): unknown[] =>
   storageKeys(ns).map((key) => JSON.parse(localStorage.getItem(key) ?? 'null') as unknown)
 
+/**
+ * Milliseconds the server holds its answer when a test needs the rows written while their request
+ * is out: past the transport's 2 s for a request to be answered before its rows are written.
+ */
+const UNANSWERED_MS = 2500
+
 /** The ids of every row persisted for `ns`, sorted. */
 const persistedIds = (ns: string): string[] =>
   (persisted(ns) as [string, [number, string, string[]][]][][])
@@ -71,7 +77,7 @@ describe('transport: persisted queue', function () {
 
   it('keeps rows as ASCII JSON on the wire and in storage, decoding to the same text', async () => {
     const ns = namespace()
-    await script(ns, [{ status: 200, delayMs: 300 }])
+    await script(ns, [{ status: 200, delayMs: UNANSWERED_MS }])
     const { transport } = transportFor(ns, { flushInterval: 0 })
     const row = [`${ns}-0`, 'track', 'Café — 東京 😀 \u2028']
     transport.push(EVENTS, row, `${ns}-0`)
@@ -87,7 +93,7 @@ describe('transport: persisted queue', function () {
     const ns = namespace()
     const { push } = transportFor(ns, { flushInterval: 60_000 })
     push(2)
-    await sleep(150)
+    await waitFor(() => persisted(ns).length > 0)
     const key = `${EVENTS.method} ${EVENTS.path}?${EVENTS.query}`
     expect(persisted(ns)).to.deep.equal([
       [
@@ -100,6 +106,61 @@ describe('transport: persisted queue', function () {
         ],
       ],
     ])
+  })
+
+  it('writes nothing and takes no lock when one request delivers every row in time', async () => {
+    const ns = namespace()
+    const setItem = sinon.spy(Storage.prototype, 'setItem')
+    const removeItem = sinon.spy(Storage.prototype, 'removeItem')
+    // A page view: a page, an identify and 8 tracks, answered at once.
+    const { transport, push } = transportFor(ns)
+    push(10)
+    await waitFor(() => transport.stats.sent === 10)
+    // Past when the first write was due (100 ms after the pushes) and the removal after it.
+    await sleep(300)
+    expect(ours(setItem, ns)).to.have.length(0)
+    expect(ours(removeItem, ns)).to.have.length(0)
+    const { held = [], pending = [] } = await navigator.locks.query()
+    expect([...held, ...pending].filter((lock) => lock.name?.includes(ns))).to.deep.equal([])
+  })
+
+  it('writes the rows of a request not answered within 2 s, and removes them once answered', async () => {
+    const ns = namespace()
+    await script(ns, [{ status: 200, delayMs: 3500 }])
+    const { transport, push } = transportFor(ns)
+    push(3)
+    await sleep(1500)
+    expect(persisted(ns)).to.deep.equal([])
+    await waitFor(() => persistedIds(ns).length > 0, 1500)
+    expect(persistedIds(ns)).to.deep.equal(expectedIds(ns, 3))
+    // Under a key held by this tab's lock, so no other tab adopts rows it still sends.
+    const { held = [] } = await navigator.locks.query()
+    expect(held.map((lock) => `${lock.name}#`)).to.include(
+      storageKeys(ns)[0]?.replace(/#\d+$/, '#'),
+    )
+    await waitFor(() => transport.stats.sent === 3, 3000)
+    await waitFor(() => persisted(ns).length === 0)
+  })
+
+  it('writes the rows it holds at once when the page is hidden, even before they are sent', async () => {
+    const ns = namespace()
+    // Offline: nothing can be handed to the browser, everything is written.
+    sinon.stub(navigator, 'onLine').get(() => false)
+    const { push } = transportFor(ns, { flushInterval: 60_000 })
+    push(3)
+    expect(persisted(ns)).to.deep.equal([])
+    sinon.stub(document, 'visibilityState').get(() => 'hidden')
+    document.dispatchEvent(new Event('visibilitychange'))
+    expect(persistedIds(ns)).to.deep.equal(expectedIds(ns, 3))
+  })
+
+  it('writes within 100 ms when more rows are held than one request carries', async () => {
+    const ns = namespace()
+    await script(ns, [{ status: 200, delayMs: UNANSWERED_MS }])
+    const { push } = transportFor(ns, { flushInterval: 60_000 })
+    push(101)
+    // Well before the 2 s a request has to be answered.
+    await waitFor(() => persistedIds(ns).length === 101, 1500)
   })
 
   it('removes its chunks once every row is delivered', async () => {
@@ -202,6 +263,8 @@ describe('transport: persisted queue', function () {
     const quota = new DOMException('quota', 'QuotaExceededError')
     sinon.stub(Storage.prototype, 'setItem').throws(quota)
     const warn = sinon.stub(console, 'warn')
+    // Answered late: the rows are written (and the write fails) while their request is out.
+    await script(ns, [{ status: 200, delayMs: UNANSWERED_MS }])
     const { transport, push } = transportFor(ns, { flushInterval: 200 })
     push(3)
     await sleep(150)
@@ -279,6 +342,7 @@ describe('transport: persisted queue', function () {
   it('holds the oldest rows past maxQueueRows in memory only, still delivering them', async () => {
     const ns = namespace()
     const warn = sinon.stub(console, 'warn')
+    await script(ns, [{ status: 200, delayMs: UNANSWERED_MS }])
     const { transport, reports, push } = transportFor(ns, { maxQueueRows: 5, flushInterval: 300 })
     push(8)
     expect(transport.stats).to.include({ queued: 8, memoryOnly: 3 })
@@ -294,6 +358,7 @@ describe('transport: persisted queue', function () {
   it('holds the oldest rows past maxQueueBytes in memory only, counted as stored', async () => {
     const ns = namespace()
     const size = JSON.stringify([0, `${ns}-0`, rowOf(ns, 0)]).length + 1
+    await script(ns, [{ status: 200, delayMs: UNANSWERED_MS }])
     const { transport, push } = transportFor(ns, { maxQueueBytes: size * 4, flushInterval: 300 })
     push(6)
     expect(transport.stats).to.include({ queued: 6, memoryOnly: 2 })
