@@ -68,6 +68,9 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   const aliases: Context[] = []
   // analytics-next hands events to destinations from a setTimeout, so a navigation right after
   // the calls can commit before it runs: at pagehide the calls not handed over yet are taken here.
+  // Only calls made while registered: after `deregister` (consent withdrawn, docs/consent.md) the
+  // analytics instance still emits, and nothing made then may reach SMC.
+  let registered = false
   const undelivered = new Set<Context>()
   const taken = new WeakSet<Context>()
   // Contexts of this page's queued rows, so a failure can be reported on the call that made it.
@@ -176,9 +179,13 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     },
     flush: () => transport?.flush() ?? Promise.resolve(),
     // Deregistered: deliver what is queued rather than leave it to the next page.
-    unload: () => transport?.flush(),
+    unload() {
+      registered = false
+      return transport?.flush()
+    },
     load(_ctx, instance) {
       if (!settings) return Promise.reject(new SettingsError(problems))
+      registered = true
       if (loaded) return Promise.resolve()
       loaded = true
       analytics = instance
@@ -195,12 +202,12 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
         aliases.shift()
         deliver(ctx, { to, from })
       })
-      instance.on('dispatch_start', (ctx: Context) => undelivered.add(ctx))
+      instance.on('dispatch_start', (ctx: Context) => registered && undelivered.add(ctx))
       // A call analytics-next did not hand to this plugin (switched off, dropped by a middleware)
       // leaves the set when its run ends: delivered to the other destinations, or cancelled.
       const notHandedOver = (ctx: Context): void => {
         if (undelivered.delete(ctx)) {
-          logSkipped(ctx, 'not handed over (integrations, middleware)')
+          logSkipped(ctx, 'integrations or middleware')
         }
       }
       instance.queue.on('delivery_success', notHandedOver)

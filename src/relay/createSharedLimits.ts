@@ -134,7 +134,10 @@ export function createSharedLimits(
 
   return {
     async take(maxWaitMs) {
+      // Claimed before the round trip: takes running meanwhile must not pay the same calls again,
+      // nor leave a negative debt that would skip the hand-over after the next outage.
       const owed = debt
+      debt = undefined
       const reply = await run(BUDGET_SCRIPT, 'budget', [
         burst,
         refillPerMs,
@@ -144,10 +147,9 @@ export function createSharedLimits(
       ])
       if (!reply) {
         const call = takeLocally(maxWaitMs)
-        if (call.taken) debt = (debt ?? 0) + 1
+        debt = (debt ?? 0) + (owed ?? 0) + (call.taken ? 1 : 0)
         return call
       }
-      if (owed !== undefined) debt = (debt ?? 0) - owed || undefined
       const [waitMs = 0, taken, left = 0] = reply
       metrics?.budget(left)
       return { waitMs, taken: taken === 1 }

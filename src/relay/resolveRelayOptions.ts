@@ -100,7 +100,16 @@ function redisSecrets(value: string, problems: string[]): string[] {
     )
   }
   const password = url?.password ?? ''
-  return [value, password, password && decodeURIComponent(password)].filter(Boolean)
+  return [value, password, decodedOrAsIs(password)].filter(Boolean)
+}
+
+/** A password with a stray `%` is taken as written rather than ending the relay with a URIError. */
+function decodedOrAsIs(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
 }
 
 /** Problems never show a credential, whichever option it was mistakenly put in. */

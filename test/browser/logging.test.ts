@@ -4,7 +4,7 @@ import { selligentPlugin, type SelligentPlugin } from '../../src/index.js'
 import { loadAnalytics, namespace, proxySettings, script, sent, setup, until } from './helpers.js'
 
 const PREFIX = '[Selligent Marketing Cloud]'
-const NOT_HANDED_OVER = 'not handed over (integrations, middleware)'
+const NOT_HANDED_OVER = 'integrations or middleware'
 const LEVELS = ['debug', 'log', 'info', 'warn', 'error'] as const
 
 /** Every console method stubbed, so a test sees each line the plugin writes and at what level. */

@@ -155,6 +155,17 @@ describe('relay options', () => {
     )
   })
 
+  test('a Redis password that is not valid percent-encoding is still a secret, not a crash', async () => {
+    const error = await startRelayServer({
+      ...VALID,
+      redisUrl: 'redis://:p%zzsecret@redis.internal:6379',
+      maxSmcCalls: 0,
+      port: 0,
+    }).catch((e) => e)
+    assert.ok(error instanceof RelayConfigError, String(error))
+    assert.ok(!error.message.includes('p%zzsecret'), error.message)
+  })
+
   test('the environment maps onto the same options', () => {
     const env = relayOptionsFromEnv({
       SMC_ADMIN_URL: 'https://acme.slgnt.eu',
