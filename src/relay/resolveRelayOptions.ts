@@ -187,6 +187,16 @@ function resolveInto(
   const columns = eventColumns(options.columns ?? RELAY_DEFAULTS.columns, optionLabel('columns'))
   problems.push(...columns.problems)
 
+  const budgetPerMinute = count('budgetPerMinute', options.budgetPerMinute, 1)
+  const instances = count('instances', options.instances, 1)
+  // Each instance's share is a whole call a minute at least: more instances than calls would
+  // together pass the budget whenever they fall back to their shares.
+  if (instances > budgetPerMinute) {
+    problems.push(
+      `${optionLabel('instances')} must be at most budgetPerMinute (${budgetPerMinute}); got ${instances}`,
+    )
+  }
+
   const header = options.clientAddressHeader
   if (header !== undefined && !/^[A-Za-z0-9-]+$/.test(header)) {
     problems.push(
@@ -203,8 +213,8 @@ function resolveInto(
     columns: columns.columns,
     userLists: new Set(userLists),
     allowsOrigin: originMatcher(origins),
-    budgetPerMinute: count('budgetPerMinute', options.budgetPerMinute, 1),
-    instances: count('instances', options.instances, 1),
+    budgetPerMinute,
+    instances,
     store: options.store,
     coalesceWindowMs: count('coalesceWindowMs', options.coalesceWindowMs, 0),
     maxCoalesceWaitMs: count('maxCoalesceWaitMs', options.maxCoalesceWaitMs, 0),

@@ -115,6 +115,13 @@ describe('relay options', () => {
     }
   })
 
+  test('more instances than SMC calls a minute are refused: their shares would pass the budget', () => {
+    assert.deepEqual(problemsOf({ ...VALID, budgetPerMinute: 2, instances: 3 }), [
+      'instances (RELAY_INSTANCES) must be at most budgetPerMinute (2); got 3',
+    ])
+    assert.doesNotThrow(() => createRelay({ ...VALID, budgetPerMinute: 3, instances: 3 }))
+  })
+
   test('any other wildcard is refused at start, naming the rule', () => {
     const bad = [
       '*',
