@@ -5,7 +5,7 @@
 // TypeScript against its types — and publint and attw on the tarball. Run by `npm test`; exits 1
 // naming every check that failed.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -113,6 +113,37 @@ try {
       )
     }
   }
+
+  // Source maps point into src/, which the tarball does not ship: they must carry the sources.
+  const installed = join(consumer, 'node_modules', 'selligent-analytics-plugin')
+  const maps = files.filter((file) => file.endsWith('.js.map'))
+  const sourceless = maps.filter((file) => {
+    const map = JSON.parse(readFileSync(join(installed, file), 'utf8'))
+    return map.sources.some((_, i) => typeof map.sourcesContent?.[i] !== 'string')
+  })
+  check(
+    'every source map carries the sources it names',
+    maps.length > 0 && sourceless.length === 0,
+    `maps: ${maps.length}; without sources: ${sourceless.join(', ')}`,
+  )
+
+  // A server that installs the package for the relay alone gets none of its optional peers.
+  const relayOnly = join(work, 'relay-only')
+  execFileSync('mkdir', ['-p', relayOnly])
+  writeFileSync(join(relayOnly, 'package.json'), '{ "name": "relay-only", "private": true }\n')
+  const alone = run(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball],
+    relayOnly,
+  )
+  const pulled = ['@segment/analytics-next', '@redis/client', 'prom-client'].filter((name) =>
+    existsSync(join(relayOnly, 'node_modules', name)),
+  )
+  check(
+    'installed alone, the package pulls in none of its optional peers',
+    alone.status === 0 && pulled.length === 0,
+    alone.status === 0 ? `pulled in: ${pulled.join(', ')}` : alone.out,
+  )
 
   const cli = join(consumer, 'node_modules', '.bin', 'selligent-relay')
   const help = run(cli, ['--help'], consumer)
