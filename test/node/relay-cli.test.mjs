@@ -30,15 +30,7 @@ const RELAY_ENV = {
 
 describe('selligent-relay CLI', () => {
   test('starts from the environment and relays', async () => {
-    const { child, output, listening } = runCli({
-      SMC_ADMIN_URL: smc.url,
-      SMC_ORGANIZATION: ORGANIZATION,
-      SMC_API_KEY: API_KEY,
-      SMC_API_SECRET: API_SECRET,
-      RELAY_COALESCE_WINDOW_MS: '5',
-      PORT: '0',
-      HOST: '127.0.0.1',
-    })
+    const { child, output, listening } = runCli({ ...RELAY_ENV, SMC_ADMIN_URL: smc.url })
     try {
       const url = await listening
       const response = await fetch(`${url}${EVENTS_PATH}?${EVENTS_QUERY}`, {
