@@ -54,8 +54,8 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   // Hooks act only when settings are valid, and everything below runs only from hooks and load.
   const s = settings as ResolvedSettings
   let transport: Transport | undefined
-  let loaded = false
   let opening: ReturnType<typeof setTimeout> | undefined
+  // Set by load(): the plugin is loaded once it knows its analytics instance.
   let analytics: Analytics | undefined
   let events: Target
   // Calls made before load() has finished wait here, bounded like what the queue holds.
@@ -114,7 +114,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   }
 
   function deliver(ctx: Context, alias?: AliasIds): void {
-    if (!loaded) {
+    if (!analytics) {
       if (held.push(ctx) > s.maxMemoryRows) held.shift()
       return
     }
@@ -161,7 +161,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     name: PLUGIN_NAME,
     type: 'destination',
     version,
-    isLoaded: () => loaded,
+    isLoaded: () => !!analytics,
     get stats() {
       // Before load only the held calls exist; nothing has been sent yet.
       return (
@@ -186,8 +186,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     load(_ctx, instance) {
       if (!settings) return Promise.reject(new SettingsError(problems))
       registered = true
-      if (loaded) return Promise.resolve()
-      loaded = true
+      if (analytics) return Promise.resolve()
       analytics = instance
       events = smcTarget(
         s.organization,
