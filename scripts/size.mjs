@@ -239,7 +239,6 @@ function breakdown(code, map, total) {
 }
 
 function printBreakdown(rows) {
-  measured.at(-1).modules = rows
   const width = Math.max(...rows.map((r) => r.name.length), 6)
   console.log(
     `    ${'module'.padEnd(width)}  ${'min'.padStart(6)}  ${'br share'.padStart(8)}  ${'br if cut'.padStart(9)}`,
@@ -259,8 +258,10 @@ function checkMarkers(label, code) {
     )
 }
 
+/** Prints and checks a bundle's size against its budget; returns what `--write` records of it. */
 function verdict(label, size, budget, capped) {
-  measured.push({ label, size, budget, capped, modules: [] })
+  const record = { label, size, budget, capped, modules: [] }
+  measured.push(record)
   const ok = size <= budget
   const line = `  ${ok ? 'ok  ' : 'FAIL'} ${label}: ${fmt(size)} min+br, budget ${fmt(budget)} (${ok ? `${budget - size} B to spare` : `${size - budget} B over`})`
   console.log(line)
@@ -278,6 +279,7 @@ function verdict(label, size, budget, capped) {
     problems.push(
       `${label} is ${fmt(size)} min+br, over its budget of ${fmt(budget)} by ${size - budget} B`,
     )
+  return record
 }
 
 for (const file of ['dist/index.js', 'dist/selligent.iife.min.js']) {
@@ -295,7 +297,7 @@ const esmBr = brotli(esm.code)
 console.log(
   `dist/index.js — bundled + terser + brotli 11 (raw ${esmSource.length} B, min ${esm.code.length} B)`,
 )
-verdict('dist/index.js', esmBr, BUDGET.esm, true)
+const esmRecord = verdict('dist/index.js', esmBr, BUDGET.esm, true)
 if (esm.imports.length) {
   problems.push(
     `dist/index.js imports ${esm.imports.join(', ')}: the browser entry must import nothing (analytics-next is a type-only peer)`,
@@ -311,7 +313,8 @@ if (
   )
 }
 checkMarkers('dist/index.js', esm.code)
-printBreakdown(breakdown(esm.code, esm.map, esmBr))
+esmRecord.modules = breakdown(esm.code, esm.map, esmBr)
+printBreakdown(esmRecord.modules)
 
 // Script-tag bundle, as it ships.
 const iifeCode = readFileSync(resolve(root, 'dist/selligent.iife.min.js'), 'utf8').replace(
@@ -320,13 +323,15 @@ const iifeCode = readFileSync(resolve(root, 'dist/selligent.iife.min.js'), 'utf8
 )
 const iifeBr = brotli(iifeCode)
 console.log(`\ndist/selligent.iife.min.js — as built + brotli 11 (min ${iifeCode.length} B)`)
-verdict('dist/selligent.iife.min.js', iifeBr, BUDGET.iife, true)
+const iifeRecord = verdict('dist/selligent.iife.min.js', iifeBr, BUDGET.iife, true)
 checkMarkers('dist/selligent.iife.min.js', iifeCode)
 if (/\brequire\(|\bimport\s*\(/.test(iifeCode))
   problems.push('dist/selligent.iife.min.js loads other modules')
 const iifeMapFile = resolve(root, 'dist/selligent.iife.min.js.map')
 if (existsSync(iifeMapFile)) {
-  printBreakdown(breakdown(iifeCode, JSON.parse(readFileSync(iifeMapFile, 'utf8')), iifeBr))
+  const iifeMap = JSON.parse(readFileSync(iifeMapFile, 'utf8'))
+  iifeRecord.modules = breakdown(iifeCode, iifeMap, iifeBr)
+  printBreakdown(iifeRecord.modules)
 }
 
 // Relay, server side.
@@ -344,8 +349,9 @@ if (existsSync(resolve(root, 'dist/relay.js'))) {
   console.log(
     `\ndist/relay.js — bundled with its chunks + terser + brotli 11 (min ${relay.code.length} B)`,
   )
-  verdict('dist/relay.js', relayBr, BUDGET.relay, false)
-  printBreakdown(breakdown(relay.code, relay.map, relayBr))
+  const relayRecord = verdict('dist/relay.js', relayBr, BUDGET.relay, false)
+  relayRecord.modules = breakdown(relay.code, relay.map, relayBr)
+  printBreakdown(relayRecord.modules)
   if (relay.imports.some((id) => id.startsWith('@segment/')))
     problems.push('dist/relay.js imports analytics-next')
 } else {
