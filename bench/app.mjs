@@ -156,16 +156,31 @@ export function releaseContexts() {
   contexts = []
 }
 
-const baseline = () => ({
-  name: 'Empty destination',
+/** A destination of the bench's own: `hook` takes every call the page view makes. */
+const destination = (name, hook) => ({
+  name,
   type: 'destination',
   version: '0.0.0',
   isLoaded: () => true,
   load: () => Promise.resolve(),
-  track: (ctx) => ctx,
-  page: (ctx) => ctx,
-  identify: (ctx) => ctx,
+  track: hook,
+  page: hook,
+  identify: hook,
 })
+
+const baseline = () => destination('Empty destination', (ctx) => ctx)
+
+/** Sends `body` as the plugin does (Blob body, credentials omitted) and reads the answer. */
+const post = (url, body, keepalive) =>
+  void fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'text/plain' },
+    body: new Blob([body]),
+    keepalive,
+    credentials: 'omit',
+  })
+    .then((response) => response.json())
+    .catch(() => undefined)
 
 /**
  * The floor under any destination that delivers these events as this plugin does: the very
@@ -185,27 +200,54 @@ const floor = (sent, url, merge = 1) => {
   let calls = 0
   let next = 0
   let due = rows[0]
-  const headers = { 'Content-Type': 'text/plain' }
-  const hook = (ctx) => {
+  return destination('Floor', (ctx) => {
     if (++calls === due) {
-      const body = new Blob([bodies[next]])
-      void fetch(url, { method: 'POST', headers, body, credentials: 'omit' })
-        .then((response) => response.json())
-        .catch(() => undefined)
+      post(url, bodies[next], false)
       due += rows[++next] ?? Infinity
     }
     return ctx
-  }
-  return {
-    name: 'Floor',
-    type: 'destination',
-    version: '0.0.0',
-    isLoaded: () => true,
-    load: () => Promise.resolve(),
-    track: hook,
-    page: hook,
-    identify: hook,
-  }
+  })
+}
+
+/** The context keys the plugin keeps in its CONTEXT cell. */
+const CONTEXT_KEYS = ['page', 'userAgent', 'locale', 'timezone', 'campaign', 'referrer']
+
+/**
+ * The least a destination delivering these rows can do: each call mapped to the plugin's row (its
+ * nine columns) with `JSON.stringify`, the rows sent as one request a second after the first call
+ * (the plugin's `flushInterval`), the answer read and parsed. Nothing else: no queue, no storage,
+ * no tabs, no retries, no page leave, no report of failures, no value made safe.
+ */
+const bare = (url) => {
+  let rows = []
+  let timer
+  return destination('Bare', (ctx) => {
+    const { event } = ctx
+    const context = {}
+    for (const key of CONTEXT_KEYS) {
+      if (event.context?.[key] !== undefined) context[key] = event.context[key]
+    }
+    const properties = event.type === 'identify' ? event.traits : event.properties
+    rows.push(
+      JSON.stringify([
+        event.messageId,
+        event.type,
+        event.event ?? event.name ?? '',
+        event.userId ?? '',
+        event.anonymousId ?? '',
+        '',
+        JSON.stringify(properties ?? {}),
+        JSON.stringify(context),
+        new Date(event.timestamp).toISOString(),
+      ]),
+    )
+    timer ??= setTimeout(() => {
+      post(url, `[${rows}]`, true)
+      rows = []
+      timer = undefined
+    }, 1000)
+    return ctx
+  })
 }
 
 /** Creates and loads one setup's plugin for run `run`; its requests are tagged with the run. */
@@ -224,6 +266,8 @@ export async function prepare(kind, run, options = {}) {
       proxyUrl: options.proxyUrl ?? '/smc',
       ...options.settings,
     })
+  } else if (kind === 'bare') {
+    plugin = bare(`/smc/organizations/${ORGANIZATION}/lists/bench_${tag}/data/load`)
   } else if (kind === 'floor') {
     if (!options.bodies?.length) throw new Error('floor: no complete run of this plugin to replay')
     plugin = floor(
