@@ -100,6 +100,32 @@ describe('values JSON cannot hold, or that are hostile', () => {
     expect(JSON.stringify(await propertiesOf({ deep }))).to.contain('"[Truncated]"')
   })
 
+  // Short values take the fast path (docs/performance-page-view.md): the limit must hold there too.
+  it('keeps 8 levels of nesting whole and cuts the 9th, however short the value', async () => {
+    const nest = (levels: number, bottom: unknown): unknown =>
+      levels ? { d: nest(levels - 1, bottom) } : bottom
+    // PROPERTIES itself is the first level.
+    expect(await propertiesOf({ deep: nest(7, 1) })).to.deep.equal({ deep: nest(7, 1) })
+    expect(await propertiesOf({ deep: nest(8, 1) })).to.deep.equal({
+      deep: nest(7, '[Truncated]'),
+    })
+    expect(await propertiesOf({ list: [[[[[[[1]]]]]]] })).to.deep.equal({ list: [[[[[[[1]]]]]]] })
+    expect(await propertiesOf({ list: [[[[[[[[1]]]]]]]] })).to.deep.equal({
+      list: [[[[[[['[Truncated]']]]]]]],
+    })
+  })
+
+  it('drops a __proto__ key and clips a string in a short value as in a long one', async () => {
+    const { ns, plugin, analytics } = await setup()
+    const hostile = JSON.parse('{"__proto__": 1, "ok": 1}') as Record<string, unknown>
+    await analytics.track('Order Completed', { hostile })
+    await analytics.track('Order Completed', { text: 'x'.repeat(2049) })
+    const [withKey, withText] = rowsOf(await sent(ns, plugin))
+    // The cell's text itself: JSON.parse would hide the key again.
+    expect(withKey?.[6]).to.equal('{"hostile":{"ok":1}}')
+    expect(withText?.[6]).to.equal(`{"text":"${'x'.repeat(2048)}"}`)
+  })
+
   it('keeps a PROPERTIES cell under 16 KB, marking what it left out', async () => {
     const many = Object.fromEntries(
       Array.from({ length: 40 }, (_, i) => [`k${i}`, 'v'.repeat(2000)]),
