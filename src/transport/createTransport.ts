@@ -621,10 +621,15 @@ export function createTransport(options: TransportOptions): Transport {
     persist()
   }
 
-  /** Queues a request for the lock of every key of this storage key not watched yet. */
+  /**
+   * Queues a request for the lock of every key of this storage key not watched yet, and listens
+   * for the keys other tabs write from now on: a tab announces itself by writing its key.
+   */
   const watch = (): void => {
     const signal = lease?.signal
     if (!signal) return
+    // Ends with the lease, as the requests do: at close, and when the page is left.
+    addEventListener('storage', watch, { signal })
     for (const name of store((s) => Object.keys(s)) ?? []) {
       // A chunk's key names its tab's: `{tab}#{n}`.
       const tab = name.replace(/#\d+$/, '')
@@ -645,7 +650,9 @@ export function createTransport(options: TransportOptions): Transport {
     key = undefined
     watched = new Set()
     written = new Map()
-    watch()
+    // In a task of its own: a `storage` listener makes Chrome open the origin's storage and wait
+    // for it, which the call that made the transport should not (docs/performance-page-view.md).
+    setTimeout(watch)
   }
 
   // Never `unload`/`beforeunload`: they are unreliable on mobile and keep pages out of the
@@ -653,8 +660,6 @@ export function createTransport(options: TransportOptions): Transport {
   // `visibilitychange` (the last event a mobile browser fires before killing a tab).
   const listeners: Record<string, (event: Event) => void> = {
     online: flush,
-    // A tab announces itself by writing its key.
-    storage: watch,
     pagehide: () => leave(true),
     visibilitychange: () => document.visibilityState === 'hidden' && leave(false),
     // Restored from the back/forward cache: another tab may have adopted what this page left in

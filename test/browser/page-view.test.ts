@@ -27,10 +27,31 @@ describe('a page view: what load() and the first calls cost', function () {
     expect(lock.callCount).to.equal(0)
     expect(keys.getCalls().filter(({ args }) => args[0] === localStorage)).to.have.length(0)
     expect(plugin.isLoaded()).to.equal(true)
-    // The task after: the transport is made, and looks for queues other pages left.
+    // The task after: the transport is made; in a task of its own, it looks for queues other
+    // pages left.
+    await sleep(0)
     await sleep(0)
     expect(listen.getCalls().map(({ args }) => args[0])).to.include('storage')
     expect(keys.getCalls().filter(({ args }) => args[0] === localStorage)).to.have.length(1)
+  })
+
+  it('the first call neither reads storage nor listens to it: a task of its own does', async () => {
+    const ns = namespace()
+    const analytics = await loadAnalytics([])
+    const call = await analytics.track('Order Completed', { total: 1 })
+    const plugin = selligentPlugin(persisting(ns))
+    await plugin.load({} as Context, analytics)
+    const listen = sinon.spy(window, 'addEventListener')
+    const keys = sinon.spy(Object, 'keys')
+    const storageRead = () => keys.getCalls().filter(({ args }) => args[0] === localStorage)
+    // Before the task after load(): this call makes the transport.
+    plugin.track!(call)
+    expect(listen.getCalls().map(({ args }) => args[0])).not.to.include('storage')
+    expect(storageRead()).to.have.length(0)
+    await sleep(0)
+    expect(listen.getCalls().map(({ args }) => args[0])).to.include('storage')
+    expect(storageRead()).to.have.length(1)
+    await waitFor(async () => idsOf(await recorded(ns)).length === 1)
   })
 
   it('a page view answered in time writes nothing to storage and takes no lock', async () => {
