@@ -1,7 +1,6 @@
-import { DIRECT_KEYS, SETTING_KEYS } from '../plugin/resolveSettings.js'
+import { DIRECT_KEYS, resolveSettings, SETTING_KEYS } from '../plugin/resolveSettings.js'
 import { selligentPlugin } from '../plugin/selligentPlugin.js'
 import type { SelligentSettings } from '../plugin/SelligentSettings.js'
-import { validateSettings } from '../plugin/validateSettings.js'
 import { log } from '../log/log.js'
 import { registerOnAnalytics, reportFailure } from './registerOnAnalytics.js'
 
@@ -51,7 +50,7 @@ export function dropIn(script: HTMLOrSVGScriptElement | null): void {
     }
     if (!problems.length && !Object.keys(settings).length) return
     settings.proxyUrl ??= ''
-    problems.push(...validateSettings(settings))
+    problems.push(...resolveSettings(settings).problems)
     if (problems.length) {
       // The messages name settings ("proxyUrl" must be…); the page author wrote attributes.
       const named = problems.map((problem) =>
