@@ -112,8 +112,7 @@ export function resolveSettings(input: unknown): Resolution {
   for (const key in raw) {
     if (!SETTING_KEYS.includes(key)) warnings.push(`"${key}" is not a setting (a typo?)`)
   }
-  for (const [key, check, rule, fallback] of SETTING_RULES)
-    resolved[key] = take(key, check, rule, fallback)
+  for (const setting of SETTING_RULES) resolved[setting[0]] = take(...setting)
   // Looked up on every track call: a Set, however long the tracking plan.
   resolved.allowedEvents = new Set(resolved.allowedEvents as string[] | undefined)
   if (raw.apiSecret !== undefined) {
