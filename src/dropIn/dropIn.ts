@@ -1,7 +1,6 @@
-import { DIRECT_KEYS, SETTING_KEYS } from '../plugin/resolveSettings.js'
+import { DIRECT_KEYS, resolveSettings, SETTING_KEYS } from '../plugin/resolveSettings.js'
 import { selligentPlugin } from '../plugin/selligentPlugin.js'
 import type { SelligentSettings } from '../plugin/SelligentSettings.js'
-import { validateSettings } from '../plugin/validateSettings.js'
 import { log } from '../log/log.js'
 import { registerOnAnalytics, reportFailure } from './registerOnAnalytics.js'
 
@@ -46,12 +45,12 @@ export function dropIn(script: HTMLOrSVGScriptElement | null): void {
       const text = data[key]
       if (text === undefined) continue
       if (DIRECT_KEYS.includes(key))
-        problems.push(`"${key}" is refused (every visitor could read it): use data-proxy-url`)
+        problems.push(`"${key}" is refused: every visitor can read it; use data-proxy-url`)
       else settings[key] = convert(key, text)
     }
     if (!problems.length && !Object.keys(settings).length) return
     settings.proxyUrl ??= ''
-    problems.push(...validateSettings(settings))
+    problems.push(...resolveSettings(settings).problems)
     if (problems.length) {
       // The messages name settings ("proxyUrl" must be…); the page author wrote attributes.
       const named = problems.map((problem) =>

@@ -44,12 +44,8 @@ export function registerOnAnalytics(plugin: Plugin): void {
     set(value: unknown) {
       current = value
       if (attach(value, plugin)) {
-        Object.defineProperty(host, 'analytics', {
-          value,
-          writable: true,
-          configurable: true,
-          enumerable: true,
-        })
+        delete host.analytics
+        host.analytics = value
       }
     },
   })

@@ -6,6 +6,7 @@ type Check = (value: unknown) => boolean
 const isText: Check = (v) => typeof v === 'string' && v.trim() !== ''
 const isFlag: Check = (v) => typeof v === 'boolean'
 const isCount: Check = (v) => Number.isInteger(v) && (v as number) > 0
+const isObject: Check = (v) => typeof v === 'object' && v !== null
 const FLAG = 'true or false'
 const COUNT = 'a positive integer'
 const TEXT = 'a non-empty string'
@@ -37,7 +38,7 @@ export const SETTING_RULES: readonly (readonly [string, Check, string, unknown?]
   ['maxAttempts', isCount, COUNT, 10],
   ['persist', isFlag, FLAG, true],
   ['debug', isFlag, FLAG, false],
-  ['columns', (v) => typeof v === 'object' && v !== null, 'an object', {}],
+  ['columns', isObject, 'an object', {}],
 ]
 /** The direct-mode settings; never read from markup, never echoed. */
 export const DIRECT_KEYS = ['smcAdminUrl', 'apiKey', 'apiSecret']
@@ -84,7 +85,7 @@ export interface Resolution {
 export function resolveSettings(input: unknown): Resolution {
   const problems: string[] = []
   const warnings: string[] = []
-  const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>
+  const raw = (isObject(input) ? input : {}) as Record<string, unknown>
   const resolved: Record<string, unknown> = { headers: { 'Content-Type': 'text/plain' } }
   const bad = (key: string, rule: string, value = raw[key]): void => {
     let shown = 'a redacted value' // credentials are never echoed
@@ -112,8 +113,7 @@ export function resolveSettings(input: unknown): Resolution {
   for (const key in raw) {
     if (!SETTING_KEYS.includes(key)) warnings.push(`"${key}" is not a setting (a typo?)`)
   }
-  for (const [key, check, rule, fallback] of SETTING_RULES)
-    resolved[key] = take(key, check, rule, fallback)
+  for (const setting of SETTING_RULES) resolved[setting[0]] = take(...setting)
   // Looked up on every track call: a Set, however long the tracking plan.
   resolved.allowedEvents = new Set(resolved.allowedEvents as string[] | undefined)
   if (raw.apiSecret !== undefined) {

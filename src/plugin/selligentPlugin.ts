@@ -177,16 +177,16 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
         }
       )
     },
-    flush: () => transport?.flush() ?? Promise.resolve(),
+    flush: async () => transport?.flush(),
     // Deregistered: deliver what is queued rather than leave it to the next page.
     unload() {
       registered = false
       return transport?.flush()
     },
-    load(_ctx, instance) {
-      if (!settings) return Promise.reject(new SettingsError(problems))
+    async load(_ctx, instance) {
+      if (!settings) throw new SettingsError(problems)
       registered = true
-      if (analytics) return Promise.resolve()
+      if (analytics) return
       analytics = instance
       events = smcTarget(
         s.organization,
@@ -219,7 +219,6 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
       })
       held.forEach((ctx) => deliver(ctx))
       held = []
-      return Promise.resolve()
     },
     identify: hook,
     track: hook,
