@@ -45,7 +45,7 @@ export function dropIn(script: HTMLOrSVGScriptElement | null): void {
       const text = data[key]
       if (text === undefined) continue
       if (DIRECT_KEYS.includes(key))
-        problems.push(`"${key}" is refused: every visitor can read it; use data-proxy-url`)
+        problems.push(`"${key}" is refused: every visitor can read it, use data-proxy-url`)
       else settings[key] = convert(key, text)
     }
     if (!problems.length && !Object.keys(settings).length) return

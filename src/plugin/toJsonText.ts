@@ -14,21 +14,26 @@ export function clip(text: string, max: number): string {
 /**
  * Makes any value safe for `JSON.stringify`, by one rule: what JSON can hold is kept, the rest is
  * made harmless. Strings are clipped to {@link MAX_STRING}; `BigInt` becomes its decimal string;
- * a cycle becomes `"[Circular]"`; past {@link MAX_DEPTH} levels `"[Truncated]"`; `__proto__`
- * keys are dropped so no consumer can be prototype-polluted; an object whose getter or `toJSON`
- * throws is left out. `JSON.stringify` does the rest: `Date` → ISO string (invalid: null),
- * NaN/Infinity → null, functions, symbols and `undefined` left out (null inside arrays).
+ * a cycle becomes `"[Circular]"`; an array or object past {@link MAX_DEPTH} levels
+ * `"[Truncated]"`; `__proto__` keys are dropped so no consumer can be prototype-polluted; an
+ * object whose getter or `toJSON` throws is left out. A value's `toJSON` is called once, first,
+ * as `JSON.stringify` calls it (a `Date` is its ISO string at any depth, invalid: null), so that
+ * what `JSON.stringify` writes of a value needing none of this is what it writes of this copy (see
+ * {@link toJsonText}; one exception: a `Number`, `String` or `Boolean` object, which this copies as
+ * an object). `JSON.stringify` does the rest: NaN/Infinity → null, functions, symbols and
+ * `undefined` left out (null inside arrays).
  */
 function plain(value: unknown, ancestors: object[]): unknown {
-  if (typeof value === 'string') return clip(value, MAX_STRING)
-  if (typeof value === 'bigint') return String(value)
-  if (typeof value !== 'object' || value === null) return value
-  if (ancestors.includes(value)) return '[Circular]'
-  if (ancestors.length >= MAX_DEPTH) return '[Truncated]'
-  ancestors.push(value)
+  const depth = ancestors.length
   try {
-    const { toJSON } = value as { toJSON?: unknown }
-    if (typeof toJSON === 'function') return plain(toJSON.call(value), ancestors)
+    const toJSON = (value as { toJSON?: unknown } | null | undefined)?.toJSON
+    if (typeof toJSON === 'function') value = toJSON.call(value)
+    if (typeof value === 'string') return clip(value, MAX_STRING)
+    if (typeof value === 'bigint') return String(value)
+    if (typeof value !== 'object' || value === null) return value
+    if (ancestors.includes(value)) return '[Circular]'
+    if (depth >= MAX_DEPTH) return '[Truncated]'
+    ancestors.push(value)
     if (Array.isArray(value)) return value.map((item) => plain(item, ancestors))
     const out: Record<string, unknown> = {}
     for (const key of Object.keys(value)) {
@@ -38,7 +43,8 @@ function plain(value: unknown, ancestors: object[]): unknown {
   } catch {
     return undefined
   } finally {
-    ancestors.pop()
+    // Whatever this call added, and only that.
+    ancestors.length = depth
   }
 }
 

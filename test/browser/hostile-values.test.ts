@@ -115,6 +115,25 @@ describe('values JSON cannot hold, or that are hostile', () => {
     })
   })
 
+  // A cell over 2,048 characters is made safe by a copy first; a shorter one is not: both must
+  // read a value alike.
+  it('counts arrays and objects as levels, not a Date or what toJSON stands for, in any cell', async () => {
+    const nest = (levels: number, bottom: unknown): unknown =>
+      levels ? { d: nest(levels - 1, bottom) } : bottom
+    const pad = 'x'.repeat(3000)
+    const date = nest(7, new Date(0))
+    const toJSON = nest(6, { toJSON: () => ({ x: 1 }) })
+    for (const properties of [
+      { date, toJSON },
+      { date, toJSON, pad },
+    ]) {
+      expect(await propertiesOf(properties)).to.deep.include({
+        date: nest(7, '1970-01-01T00:00:00.000Z'),
+        toJSON: nest(6, { x: 1 }),
+      })
+    }
+  })
+
   it('drops a __proto__ key and clips a string in a short value as in a long one', async () => {
     const { ns, plugin, analytics } = await setup()
     const hostile = JSON.parse('{"__proto__": 1, "ok": 1}') as Record<string, unknown>
