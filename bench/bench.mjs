@@ -73,6 +73,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve'
 import commonjs from '@rollup/plugin-commonjs'
 import { chromium } from 'playwright-core'
 import { CHROME_ARGS as BASE_ARGS, CHROME_PATH } from '../scripts/chromium.mjs'
+import { freePort } from '../scripts/freePort.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const env = (name, fallback) => process.env[name] ?? fallback
@@ -230,15 +231,6 @@ function startServer(appCode) {
   return new Promise((done) => {
     server.listen(0, '127.0.0.1', () => done({ server, port: server.address().port, run, runs }))
   })
-}
-
-/** A loopback port nothing listens on: "the server is down". */
-async function deadPort() {
-  const probe = createServer()
-  await new Promise((done) => probe.listen(0, '127.0.0.1', done))
-  const { port } = probe.address()
-  await new Promise((done) => probe.close(done))
-  return port
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -884,7 +876,8 @@ async function runPipeline(browser, origin, server) {
 const STORAGE_KEYS = { ours: '^selligent', segment: 'Segment\\.io' }
 async function runMemory(browser, origin) {
   console.log(`\n## Memory: ${MEMORY_N.toLocaleString('en')}-event bursts with the server down\n`)
-  const port = await deadPort()
+  // A port nothing listens on: "the server is down".
+  const port = await freePort()
   const out = []
   for (const kind of ['ours', 'segment']) {
     const { page, cdp } = await openPage(browser, origin)

@@ -3,25 +3,14 @@
 // browser. The launcher starts Xvfb and the driver on free ports when the run starts and ends
 // them when it stops, so nothing has to be running beforehand.
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { WebdriverLauncher } from '@web/test-runner-webdriver'
+import { freePort } from './freePort.mjs'
 
 /** The MiniBrowser binary: `WEBKIT_PATH`, or Debian's package. */
 export const WEBKIT_PATH =
   process.env.WEBKIT_PATH || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser'
 /** Debian's WebDriver for WebKitGTK. */
 export const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER || '/usr/bin/WebKitWebDriver'
-
-/** A TCP port nobody listens on now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** Starts Xvfb on a display it picks itself (-displayfd), resolving to that display number. */
 function startXvfb() {

@@ -2,16 +2,7 @@
 // binary; .ci/run installs it when missing) on a free loopback port, without persistence.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
-
-/** A free loopback TCP port. */
-export async function freePort() {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+import { freePort } from '../scripts/freePort.mjs'
 
 /**
  * A real Redis (Debian's `redis-server`) on a loopback port, without persistence. `stop` ends

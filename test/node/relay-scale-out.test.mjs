@@ -18,7 +18,8 @@ import {
   runCli,
   useSimulator,
 } from './harness.mjs'
-import { freePort, startRedis } from '../redisServer.mjs'
+import { freePort } from '../../scripts/freePort.mjs'
+import { startRedis } from '../redisServer.mjs'
 
 /** Every SMC call the simulator received: when it arrived, its rows and status. */
 const calls = []
