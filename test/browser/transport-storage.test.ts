@@ -4,8 +4,10 @@ import { CHUNK_BYTES, createTransport } from '../../src/transport/createTranspor
 import type { DeliveryReport, Transport, TransportOptions } from '../../src/transport/types.js'
 import { namespace, recorded, script } from './helpers.js'
 import {
+  callsOn,
   clearStorage,
   expectedIds,
+  locksOf,
   sleep,
   storageKeys,
   storedIds,
@@ -37,10 +39,6 @@ function transportFor(ns: string, extra: Partial<TransportOptions> = {}) {
   }
   return { transport, reports, push }
 }
-
-/** The calls of `spy` (a Storage method) on the keys of `ns`. */
-const ours = (spy: sinon.SinonSpy, ns: string): sinon.SinonSpyCall[] =>
-  spy.getCalls().filter(({ args }) => String(args[0]).includes(ns))
 
 /** The queues persisted under `selligent-test:{ns}/…`, parsed. */
 const persisted = (ns: string): unknown[] =>
@@ -118,10 +116,9 @@ describe('transport: persisted queue', function () {
     await waitFor(() => transport.stats.sent === 10)
     // Past when the first write was due (100 ms after the pushes) and the removal after it.
     await sleep(300)
-    expect(ours(setItem, ns)).to.have.length(0)
-    expect(ours(removeItem, ns)).to.have.length(0)
-    const { held = [], pending = [] } = await navigator.locks.query()
-    expect([...held, ...pending].filter((lock) => lock.name?.includes(ns))).to.deep.equal([])
+    expect(callsOn(setItem, ns)).to.have.length(0)
+    expect(callsOn(removeItem, ns)).to.have.length(0)
+    expect(await locksOf(ns)).to.deep.equal([])
   })
 
   it('writes the rows of a request not answered within 2 s, and removes them once answered', async () => {
@@ -134,8 +131,7 @@ describe('transport: persisted queue', function () {
     await waitFor(() => persistedIds(ns).length > 0, 1500)
     expect(persistedIds(ns)).to.deep.equal(expectedIds(ns, 3))
     // Under a key held by this tab's lock, so no other tab adopts rows it still sends.
-    const { held = [] } = await navigator.locks.query()
-    expect(held.map((lock) => `${lock.name}#`)).to.include(
+    expect((await locksOf(ns, false)).map((lock) => `${lock.name}#`)).to.include(
       storageKeys(ns)[0]?.replace(/#\d+$/, '#'),
     )
     await waitFor(() => transport.stats.sent === 3, 3000)
@@ -185,10 +181,10 @@ describe('transport: persisted queue', function () {
     await waitFor(() => transport.stats.sent === 500, 8000)
     // The removal waits for the write delay like any write, later on a busy machine; then long
     // enough for a second write to show.
-    await waitFor(() => ours(removeItem, ns).length > 0)
+    await waitFor(() => callsOn(removeItem, ns).length > 0)
     await sleep(150)
-    expect(ours(setItem, ns)).to.have.length(1)
-    expect(ours(removeItem, ns)).to.have.length(1)
+    expect(callsOn(setItem, ns)).to.have.length(1)
+    expect(callsOn(removeItem, ns)).to.have.length(1)
     expect(persisted(ns)).to.deep.equal([])
   })
 
@@ -200,7 +196,7 @@ describe('transport: persisted queue', function () {
     push(10_000)
     expect(setItem.callCount).to.equal(0)
     await sleep(300)
-    const writes = ours(setItem, ns).map(({ args }) => args as [string, string])
+    const writes = callsOn(setItem, ns).map(({ args }) => args as [string, string])
     // Each chunk written once, each at most CHUNK_BYTES of rows and one row more with its framing.
     expect(new Set(writes.map(([key]) => key)).size).to.equal(writes.length)
     const stored = writes.reduce((sum, [, value]) => sum + value.length, 0)
@@ -224,9 +220,9 @@ describe('transport: persisted queue', function () {
     // A write waits at least 10 times what the last took: the first one wrote the whole queue.
     await waitFor(() => persistedIds(ns).includes(`${ns}-1002`))
     // One chunk written, not the ~365 KB queue.
-    expect(ours(setItem, ns)).to.have.length(1)
-    expect(String(ours(setItem, ns)[0]?.args[1]).length).to.be.below(CHUNK_BYTES + 400)
-    expect(ours(removeItem, ns)).to.have.length(0)
+    expect(callsOn(setItem, ns)).to.have.length(1)
+    expect(String(callsOn(setItem, ns)[0]?.args[1]).length).to.be.below(CHUNK_BYTES + 400)
+    expect(callsOn(removeItem, ns)).to.have.length(0)
     expect(persistedIds(ns)).to.deep.equal(expectedIds(ns, 1003))
   })
 
@@ -248,7 +244,7 @@ describe('transport: persisted queue', function () {
     push(100, 1000, 300)
     await waitFor(() => persistedIds(ns).includes(`${ns}-1099`))
     const keysOf = (spy: sinon.SinonSpy): number[] =>
-      ours(spy, ns).map(({ args }) => chunkOf(args[0]))
+      callsOn(spy, ns).map(({ args }) => chunkOf(args[0]))
     expect(keysOf(removeItem)).to.deep.equal([first])
     // The second chunk rewritten, the new rows in the newest chunk and the next; none in between.
     const [second, ...newest] = keysOf(setItem)
