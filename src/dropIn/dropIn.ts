@@ -33,8 +33,8 @@ function convert(key: string, text: string): unknown {
  * (`data-allowed-events` is `dataset.allowedEvents`: the camelCase keys are the settings' own),
  * and the plugin registered on `window.analytics`. Without such attributes the tag only defines
  * the global. SMC credentials are refused: in markup every visitor reads them
- * (docs/script-tag.md); without `data-proxy-url` the plugin then reports it missing. Bad attributes: one console
- * error naming each, nothing registered. Never throws into the page.
+ * (docs/script-tag.md); without `data-proxy-url` the plugin then reports it missing. Bad
+ * attributes: one console error naming each, nothing registered. Never throws into the page.
  */
 export function dropIn(script: HTMLOrSVGScriptElement | null): void {
   try {

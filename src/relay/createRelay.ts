@@ -48,6 +48,8 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
   const redact = createRedactor(config.secrets)
   const write = aggregateLog(config.log, config.logIntervalMs)
   const log = (entry: RelayLogEntry): void => write(redact.value(entry))
+  // Not through the aggregation: each change of the store's state is a line of its own (at most
+  // one a second), never folded into a count of repeats.
   const limits = createSharedLimits(config, (entry) => config.log(redact.value(entry)))
   const { metrics } = config
   const slots = createSlots(config.maxSmcCalls)
