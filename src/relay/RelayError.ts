@@ -38,17 +38,20 @@ export class RelayError extends Error {
   }
 }
 
+/**
+ * The headers of every answer of the relay: its own JSON, never cached, and never sniffed as
+ * anything else (an answer can hold text a client wrote, and it comes from the site's origin).
+ */
+export const JSON_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': 'application/json; charset=utf-8',
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+}
+
 /** A JSON answer. */
 export const jsonResponse = (
   status: number,
   body: unknown,
   headers: Readonly<Record<string, string>> = {},
 ): Response =>
-  new Response(JSON.stringify(body), {
-    status,
-    headers: {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Cache-Control': 'no-store',
-      ...headers,
-    },
-  })
+  new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } })

@@ -6,8 +6,6 @@ import type { RelayTarget } from './parseTarget.js'
 export interface SmcAnswer {
   /** SMC's HTTP status. */
   readonly status: number
-  /** SMC's `Content-Type`. */
-  readonly contentType: string
   /** SMC's body, as text. */
   readonly text: string
   /** Seconds SMC asked callers to wait (`Retry-After`), if it did. */
@@ -129,7 +127,6 @@ async function send(
   }
   return {
     status,
-    contentType: response.headers.get('content-type') ?? 'text/plain',
     text,
     retryAfterS: seconds(response.headers.get('retry-after')),
   }

@@ -13,14 +13,17 @@ const PREFLIGHT_MAX_AGE_S = '600'
 
 /**
  * Decides on the `Origin` of a request: no origin (server-to-server, beacons of some browsers) and
- * the relay's own host pass; other origins must be allowed by `allowsOrigin`. Comparing hosts, not
- * schemes, keeps same-origin calls working behind a TLS-terminating proxy.
+ * the relay's own host pass; other origins must be allowed by `allowsOrigin`. The relay's own host
+ * is the `Host` header, which a browser sets and a page cannot; the URL's host can come from the
+ * request target instead (`//other.example/…`). Comparing hosts, not schemes, keeps same-origin
+ * calls working behind a TLS-terminating proxy.
  */
 export function corsPolicy(
   request: Request,
   url: URL,
   allowsOrigin: (origin: string) => boolean,
 ): CorsDecision {
+  const ownHost = request.headers.get('host') ?? url.host
   const origin = request.headers.get('origin')
   if (origin === null) return { headers: {} }
   let host: string | undefined
@@ -29,7 +32,7 @@ export function corsPolicy(
   } catch {
     host = undefined // `null` and other opaque origins
   }
-  if (host === url.host) return { headers: {} }
+  if (host === ownHost) return { headers: {} }
   if (allowsOrigin(origin)) {
     return {
       headers: {

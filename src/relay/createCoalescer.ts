@@ -7,9 +7,7 @@ import type { TakenCall } from './TokenBucket.js'
 export interface Answer {
   /** HTTP status. */
   readonly status: number
-  /** `Content-Type` of the body. */
-  readonly contentType: string
-  /** The body. */
+  /** The body: JSON, always the relay's own text. */
   readonly body: string
   /** Further headers, e.g. `Retry-After`. */
   readonly headers?: Readonly<Record<string, string>>

@@ -5,7 +5,10 @@ const REDACTED = '[redacted]'
 export interface Redactor {
   /** A copy of a JSON-like value with the secrets cut out of every string value in it. */
   value<T>(value: T): T
-  /** Text with the secrets cut out; JSON text has them cut out of its strings only, so its numbers survive. */
+  /**
+   * Text with the secrets cut out; JSON text has them cut out of its parsed strings and keys, so
+   * escapes cannot hide them and its numbers survive.
+   */
   text(text: string): string
 }
 
@@ -31,19 +34,24 @@ export function createRedactor(secrets: readonly string[]): Redactor {
     if (typeof input === 'string') return scrub(input) as T
     if (Array.isArray(input)) return input.map(value) as T
     if (input && typeof input === 'object' && Object.getPrototypeOf(input) === Object.prototype) {
-      return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, value(v)])) as T
+      return Object.fromEntries(Object.entries(input).map(([k, v]) => [scrub(k), value(v)])) as T
     }
     return input
   }
   return {
     value,
     text(text) {
-      if (!pattern || scrub(text) === text) return text
+      if (!pattern) return text
+      let parsed: unknown
       try {
-        return JSON.stringify(value(JSON.parse(text) as unknown))
+        parsed = JSON.parse(text) as unknown
       } catch {
         return scrub(text)
       }
+      // Judged on the parsed value: an escape (`\u0073`) hides a secret from the text, not from
+      // whoever parses it. Text with nothing to cut is kept as written.
+      const redacted = JSON.stringify(value(parsed))
+      return redacted === JSON.stringify(parsed) ? text : redacted
     },
   }
 }

@@ -14,10 +14,10 @@ import { createSlots } from './createSlots.js'
 import { corsPolicy, preflightResponse, type CorsDecision } from './corsPolicy.js'
 import { parseTarget, type RelayTarget } from './parseTarget.js'
 import { CLIENT_ABORTED, createBodyMemory, readRows } from './readRows.js'
-import { jsonResponse, RelayError } from './RelayError.js'
+import { JSON_HEADERS, jsonResponse, RelayError } from './RelayError.js'
 import type { RelayLogEntry, RelayOptions, ResolvedRelayOptions } from './RelayOptions.js'
 import { resolveRelayOptions } from './resolveRelayOptions.js'
-import { splitResult, type Slice } from './splitResult.js'
+import { splitResult, type CallerResult, type Slice } from './splitResult.js'
 
 /** What a runtime adapter knows about a request beyond the `Request` itself. */
 export interface ClientInfo {
@@ -32,6 +32,8 @@ export type Relay = (request: Request, client?: ClientInfo) => Promise<Response>
 
 /** Longest path shown in a log line; paths come from clients and may be anything. */
 const MAX_LOGGED_PATH = 200
+/** Longest part of an SMC answer kept in a log line: enough for its message and first errors. */
+const MAX_LOGGED_ANSWER = 1000
 
 /**
  * Creates the relay (docs/design.md#relay): a fetch handler that accepts only the plugin's
@@ -174,9 +176,27 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
         event: 'smc_refused',
         message: `SMC refused a request's rows as a whole (${said}); its caller drops them`,
         status: smc.status,
+        answer: text.slice(0, MAX_LOGGED_ANSWER),
         ...detail,
       })
-      return [{ status: smc.status, contentType: smc.contentType, body: text }]
+      // SMC's status is kept, so the caller reads the refusal as SMC meant it; its body is not:
+      // it may be any type, and its message may tell what SMC holds.
+      const refused: CallerResult = {
+        result_code: resultCode ?? 'Failed',
+        number_of_failed_records: rows.length,
+        invalid_records: [],
+      }
+      return [
+        resultCode
+          ? { status: smc.status, body: JSON.stringify(refused) }
+          : errorAnswer(
+              new RelayError(
+                smc.status,
+                'ERR_SMC_REFUSED',
+                `SMC refused the rows (${said}) without a result`,
+              ),
+            ),
+      ]
     }
 
     const models = splitResult(parse(text), slices, listed)
@@ -193,7 +213,7 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
       ).length
       // Only rows SMC listed or vouched for are answered; for any other, the caller sends again.
       if (model && !(retry && refusedRows < slice.count)) {
-        return { status: smc.status, contentType: JSON_TYPE, body: JSON.stringify(model) }
+        return { status: smc.status, body: JSON.stringify(model) }
       }
       resent++
       return errorAnswer(unconfirmed)
@@ -298,8 +318,6 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
   }
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8'
-
 /** The log entry of an answer the relay made itself: configuration faults are errors. */
 function entryFor(error: RelayError, detail: Record<string, unknown>): RelayLogEntry {
   const misconfiguration = MISCONFIGURED.has(error.code)
@@ -324,7 +342,6 @@ const EVENTS: Record<string, string> = {
 const errorAnswer = (error: RelayError): Answer => ({
   code: error.code,
   status: error.status,
-  contentType: JSON_TYPE,
   body: JSON.stringify(error),
   headers: error.headers,
 })
@@ -332,12 +349,7 @@ const errorAnswer = (error: RelayError): Answer => ({
 const answerResponse = (answer: Answer, headers: Readonly<Record<string, string>>): Response =>
   new Response(answer.body, {
     status: answer.status,
-    headers: {
-      'Content-Type': answer.contentType,
-      'Cache-Control': 'no-store',
-      ...answer.headers,
-      ...headers,
-    },
+    headers: { ...JSON_HEADERS, ...answer.headers, ...headers },
   })
 
 function parse(text: string): unknown {

@@ -32,7 +32,8 @@ const SHAPES = (
  * The gate's path and query half: only the targets the plugin builds (docs/design.md#targets),
  * the configured organization, events list, columns and user lists, and exactly the `keyFields`
  * and `fields` parameters. `rawTarget` is the request target as received: WHATWG URLs resolve
- * `..` silently, and a dot segment is refused rather than resolved.
+ * `..` silently, and a dot segment is refused rather than resolved; any other target that does not
+ * read as `url` does is refused too.
  */
 export function parseTarget(
   method: string,
@@ -46,6 +47,15 @@ export function parseTarget(
       400,
       'ERR_UNSAFE_PATH',
       'The path must not contain dot segments, backslashes or encoded slashes',
+    )
+  }
+  // What the gate checks must be what is forwarded: a target the URL parser would rewrite
+  // (another host in front, characters it encodes) is refused rather than read two ways.
+  if (rawTarget !== undefined && rawTarget !== url.pathname + url.search) {
+    throw new RelayError(
+      400,
+      'ERR_REQUEST_TARGET',
+      'The request target must be a path on this host, written as URLs write it',
     )
   }
   const matches = SHAPES.filter((s) => s.pattern.test(url.pathname))

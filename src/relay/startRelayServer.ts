@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { RETRY_AFTER_UNAVAILABLE_S } from './callSmc.js'
 import { relayOf } from './createRelay.js'
-import { RelayError } from './RelayError.js'
+import { JSON_HEADERS, RelayError } from './RelayError.js'
 import type { RelayOptions } from './RelayOptions.js'
 import { resolveServerOptions, type ResolvedServerOptions } from './resolveRelayOptions.js'
 import { toNodeListener } from './toNodeListener.js'
@@ -205,11 +205,7 @@ async function drain(server: Server, connections: Connections, timeoutMs: number
   for (const { response } of connections.open.values()) {
     if (response && !response.headersSent) {
       response
-        .writeHead(503, {
-          ...stopping.headers,
-          'Content-Type': 'application/json; charset=utf-8',
-          Connection: 'close',
-        })
+        .writeHead(503, { ...JSON_HEADERS, ...stopping.headers, Connection: 'close' })
         .end(JSON.stringify(stopping))
     }
   }

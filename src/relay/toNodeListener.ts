@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Relay } from './createRelay.js'
+import { jsonResponse, RelayError } from './RelayError.js'
 
 /**
  * Serves a relay from `node:http` (or any server with the same request and response objects).
@@ -14,6 +15,16 @@ export function toNodeListener(relay: Relay): (req: IncomingMessage, res: Server
   }
 }
 
+/** Only a path on this host, or `*` for a server-wide OPTIONS, is a target the relay serves. */
+const isOriginForm = (target: string, method: string): boolean =>
+  (target.startsWith('/') && !target.startsWith('//')) || (method === 'OPTIONS' && target === '*')
+
+const BAD_TARGET = new RelayError(
+  400,
+  'ERR_REQUEST_TARGET',
+  'The request target must be a path on this host, like /organizations/…, with a valid Host header',
+)
+
 async function handle(relay: Relay, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const rawTarget = req.url ?? '/'
   const method = req.method ?? 'GET'
@@ -21,23 +32,26 @@ async function handle(relay: Relay, req: IncomingMessage, res: ServerResponse): 
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     headers.append(req.rawHeaders[i] ?? '', req.rawHeaders[i + 1] ?? '')
   }
-  let url: URL
+  let url: URL | undefined
   try {
-    url = new URL(rawTarget, `http://${req.headers.host ?? 'localhost'}`)
+    // Resolved against the Host header only in origin form: a target `//other.example/…` or
+    // `http://other.example/…` would otherwise name the host the relay takes as its own.
+    if (isOriginForm(rawTarget, method))
+      url = new URL(rawTarget, `http://${req.headers.host ?? 'localhost'}`)
   } catch {
-    res.writeHead(400, { 'Content-Type': 'text/plain' }).end('Bad request target or Host header')
-    return
+    // answered below, like a target that is not in origin form
   }
   const hasBody = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS'
-  const request = new Request(url, {
-    method,
-    headers,
-    ...(hasBody ? { body: streamOf(req), duplex: 'half' } : {}),
-  } as RequestInit)
-  const response = await relay(request, {
-    address: req.socket.remoteAddress ?? 'unknown',
-    rawTarget,
-  })
+  const response = url
+    ? await relay(
+        new Request(url, {
+          method,
+          headers,
+          ...(hasBody ? { body: streamOf(req), duplex: 'half' } : {}),
+        } as RequestInit),
+        { address: req.socket.remoteAddress ?? 'unknown', rawTarget },
+      )
+    : jsonResponse(400, BAD_TARGET)
   const body = Buffer.from(await response.arrayBuffer())
   // Answered meanwhile by the server itself (a relay stopping answers what is left with 503).
   if (res.headersSent) return

@@ -101,6 +101,46 @@ describe('relay on node:http', () => {
     assert.equal(sim.calls, 0)
   })
 
+  test('a target naming another host (//host/…, http://host/…) does not make its origin same-origin', async () => {
+    const body = JSON.stringify([eventRow('m-1')])
+    for (const target of [
+      `//evil.example${EVENTS_PATH}?${EVENTS_QUERY}`,
+      `http://evil.example${EVENTS_PATH}?${EVENTS_QUERY}`,
+    ]) {
+      const answer = await raw('POST', target, body, { Origin: 'https://evil.example' })
+      assert.equal(answer.status, 400, target)
+      assert.equal(answer.headers['content-type'], 'application/json; charset=utf-8')
+      assert.equal(JSON.parse(answer.text).errors[0].error_code, 'ERR_REQUEST_TARGET')
+    }
+    const plain = await raw('POST', `${EVENTS_PATH}?${EVENTS_QUERY}`, body, {
+      Origin: 'https://evil.example',
+    })
+    assert.equal(plain.status, 403, 'the same origin by the plain path')
+    assert.equal(sim.calls, 0)
+  })
+
+  test('the same origin is judged by the Host header', async () => {
+    const { host } = new URL(relay.url)
+    const body = JSON.stringify([eventRow('m-1')])
+    const same = await raw('POST', `${EVENTS_PATH}?${EVENTS_QUERY}`, body, {
+      Origin: `https://${host}`,
+    })
+    assert.equal(same.status, 200, same.text)
+    const other = await raw('POST', `${EVENTS_PATH}?${EVENTS_QUERY}`, body, {
+      Origin: 'https://shop-relay.example',
+      Host: 'shop-relay.example',
+    })
+    assert.equal(other.status, 200, 'a proxy passing the site host on')
+  })
+
+  test('OPTIONS * reaches the relay as a preflight would', async () => {
+    const answer = await raw('OPTIONS', '*', undefined, {
+      Origin: 'https://shop.example',
+      'Access-Control-Request-Method': 'POST',
+    })
+    assert.equal(answer.status, 204)
+  })
+
   test('a chunked body over maxBytes is cut off with 413', async () => {
     const big = JSON.stringify([eventRow('m-1', { PROPERTIES: 'x'.repeat(10_000) })])
     const answer = await raw('POST', `${EVENTS_PATH}?${EVENTS_QUERY}`, big, {

@@ -34,30 +34,58 @@ const echoingSmc = (status, contentType) => async (_url, init) => {
 }
 
 describe('relay secrets', () => {
-  test('an SMC answer echoing the credentials is redacted, its JSON numbers intact', async () => {
+  test("an SMC refusal echoing the credentials: the caller gets none of SMC's text, the log keeps it redacted, its JSON numbers intact", async () => {
     for (const [status, type] of [
       [400, 'application/json'],
       [422, 'text/plain'],
     ]) {
-      const relay = h.makeRelay({ fetch: echoingSmc(status, type) })
+      const logs = []
+      const relay = h.makeRelay({ fetch: echoingSmc(status, type), log: (e) => logs.push(e) })
       const sent = await h.sendEvents([eventRow('m-1')], { via: relay })
       assert.equal(sent.status, status)
-      assert.match(sent.text, /\[redacted\]/)
-      if (type === 'application/json') assert.equal(sent.body.n, 1)
+      assert.ok(!/Bad key|Key /.test(sent.text), sent.text)
+      const refusal = logs.find((entry) => entry.event === 'smc_refused')
+      assert.match(refusal.answer, /\[redacted\]/)
+      if (type === 'application/json') assert.equal(JSON.parse(refusal.answer).n, 1)
+      assertNoCredential(JSON.stringify(refusal))
     }
   })
 
   for (const echo of ['raw', 'uri', 'base64', 'base64url', 'hex']) {
-    test(`SMC echoing the credentials (${echo}, base64 at each byte offset): none reaches the caller`, async () => {
+    test(`SMC echoing the credentials (${echo}, base64 at each byte offset): none reaches the caller or the log`, async () => {
+      const logs = []
+      const relay = h.makeRelay({ log: (e) => logs.push(e) })
       h.sim.setFaults({ echo })
-      const sent = await h.sendEvents([eventRow('m-1')])
-      assert.equal(sent.status, 400)
-      assert.match(sent.body.message, /^Unknown credentials: /)
-      assert.match(sent.text, /\[redacted\]/)
-      assertNoCredential(sent.text)
+      const sent = await h.sendEvents([eventRow('m-1')], { via: relay })
       h.sim.setFaults({ echo: '' })
+      assert.equal(sent.status, 400)
+      assertNoCredential(sent.text)
+      const refusal = logs.find((entry) => entry.event === 'smc_refused')
+      assert.match(refusal.answer, /Unknown credentials: /)
+      assert.match(refusal.answer, /\[redacted\]/)
+      assertNoCredential(JSON.stringify(refusal))
     })
   }
+
+  test('a credential SMC writes with a JSON escape (\\u0073…) is cut out all the same', async () => {
+    const escaped = `\\u${API_SECRET.charCodeAt(0).toString(16).padStart(4, '0')}${API_SECRET.slice(1)}`
+    const logs = []
+    const relay = h.makeRelay({
+      log: (e) => logs.push(e),
+      fetch: async () =>
+        new Response(
+          `{"result_code":"PartiallySucceeded","message":"bad key ${escaped}",` +
+            '"number_of_failed_records":1,"invalid_records":[{"record_index":0,' +
+            `"field_name":null,"message":"key ${escaped} refused","validation_code":"Unknown"}]}`,
+          { status: 200, headers: { 'Content-Type': 'application/json' } },
+        ),
+    })
+    const sent = await h.sendEvents([eventRow('m-1'), eventRow('m-2')], { via: relay })
+    assert.equal(sent.status, 200)
+    assert.equal(sent.body.invalid_records[0].message, 'key [redacted] refused')
+    assertNoCredential(sent.text)
+    for (const entry of logs) assertNoCredential(JSON.stringify(entry))
+  })
 
   test('an admin URL carrying credentials: the configuration error shows neither', () => {
     for (const [apiKey, apiSecret] of [
