@@ -205,6 +205,7 @@ function resolveInto(
     )
   }
   const trustedProxies = options.trustedProxies ?? RELAY_DEFAULTS.trustedProxies
+  // A string from a JavaScript caller is one entry, shown whole when it is not an address.
   const proxies = ipMatcher(Array.isArray(trustedProxies) ? trustedProxies : [trustedProxies])
   for (const entry of proxies.invalid) {
     problems.push(
