@@ -43,8 +43,8 @@ const BUDGET = {
   esm: 6331,
   iife: 6656,
   // Server side: set from what the relay weighed when it landed, plus headroom, then raised by
-  // what scale-out measurably cost (docs/relay-scale-out.md, "Size").
-  relay: 10 * KB + 2707,
+  // what scale-out and trusted proxies measurably cost (docs/relay-scale-out.md, "Size").
+  relay: 10 * KB + 2707 + 874,
 }
 /** The hard cap of each browser bundle (6.5 KB): no budget may exceed it. */
 const CAP = 6656

@@ -1,3 +1,4 @@
+import type { IpBytes } from './parseIp.js'
 import type { RelayMetrics } from './RelayMetrics.js'
 import type { RelayStore } from './RelayStore.js'
 import type { RelayServerOptions } from './startRelayServer.js'
@@ -78,11 +79,20 @@ export interface RelayOptions {
   /** `RELAY_RATE_LIMIT_PER_CLIENT`: requests per minute one client may make; 0 turns the limit off. Default 600. */
   readonly rateLimitPerClient?: number
   /**
-   * `RELAY_CLIENT_ADDRESS_HEADER`: a header set by a trusted reverse proxy that carries the
-   * client's address (e.g. `x-forwarded-for`, whose last entry is used, or `cf-connecting-ip`).
-   * Default none: the socket address given by the runtime adapter.
+   * `RELAY_CLIENT_ADDRESS_HEADER`: a header the reverse proxies in `trustedProxies` set to the
+   * client's address, believed only on requests from them, and only when it holds an IP address.
+   * `x-forwarded-for` is read from the right, past the trusted proxies; any other header (e.g.
+   * `x-real-ip`) as one address. Requires `trustedProxies`. Default none: the socket address
+   * given by the runtime adapter.
    */
   readonly clientAddressHeader?: string
+  /**
+   * `RELAY_TRUSTED_PROXIES` (comma-separated): addresses and CIDR ranges, IPv4 or IPv6
+   * (`127.0.0.1`, `10.0.0.0/8`, `fd00::/8`), of the reverse proxies whose `clientAddressHeader`
+   * is believed; `0.0.0.0/0,::/0` trusts every peer, for a relay no client can reach but through
+   * its proxy. Required with `clientAddressHeader`, of no use without it. Default none.
+   */
+  readonly trustedProxies?: readonly string[]
   /** `RELAY_TIMEOUT_MS`: how long to wait for SMC before answering 503. Default 15,000 (SMC's own timeout). */
   readonly timeoutMs?: number
   /**
@@ -147,6 +157,8 @@ export interface ResolvedRelayOptions {
   readonly rateLimitPerClient: number
   /** Lower-cased header name, or `undefined` for the socket address. */
   readonly clientAddressHeader: string | undefined
+  /** See {@link RelayOptions.trustedProxies}: whether an address is one of them. */
+  readonly isTrustedProxy: (ip: IpBytes) => boolean
   /** See {@link RelayOptions.timeoutMs}. */
   readonly timeoutMs: number
   /** See {@link RelayOptions.maxSmcCalls}. */
@@ -183,6 +195,7 @@ export const ENV_NAMES = {
   maxBytes: 'RELAY_MAX_BYTES',
   rateLimitPerClient: 'RELAY_RATE_LIMIT_PER_CLIENT',
   clientAddressHeader: 'RELAY_CLIENT_ADDRESS_HEADER',
+  trustedProxies: 'RELAY_TRUSTED_PROXIES',
   timeoutMs: 'RELAY_TIMEOUT_MS',
   maxSmcCalls: 'RELAY_MAX_SMC_CALLS',
   maxBufferedBytes: 'RELAY_MAX_BUFFERED_BYTES',

@@ -1,5 +1,6 @@
 import { smcVerdict } from '../smc/smcVerdict.js'
 import { aggregateLog } from './aggregateLog.js'
+import { clientKey } from './clientKey.js'
 import {
   callSmc,
   MISCONFIGURED,
@@ -21,7 +22,10 @@ import { splitResult, type CallerResult, type Slice } from './splitResult.js'
 
 /** What a runtime adapter knows about a request beyond the `Request` itself. */
 export interface ClientInfo {
-  /** The client's network address, used for the per-client rate limit. */
+  /**
+   * The address of the peer, for the per-client rate limit: an IP address (IPv6 counted by its
+   * /64); any other value, or none, counts as one client, `unknown`.
+   */
   readonly address?: string
   /** The request target exactly as received (`/path?query`), before URL normalization. */
   readonly rawTarget?: string
@@ -266,7 +270,7 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
           ? jsonResponse(200, { status: 'ready' }, cors.headers)
           : jsonResponse(503, { status: 'shared store unreachable' }, cors.headers)
       }
-      const waitMs = await limits.hit(clientAddress(request, client) ?? 'unknown')
+      const waitMs = await limits.hit(clientKey(request.headers, client.address, config))
       if (waitMs > 0) {
         throw new RelayError(
           429,
@@ -307,14 +311,6 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
     } finally {
       memory.give(held)
     }
-  }
-
-  function clientAddress(request: Request, client: ClientInfo): string | undefined {
-    if (!config.clientAddressHeader) return client.address
-    // A proxy appends the address it saw; earlier entries were written by the client and can lie.
-    return (
-      request.headers.get(config.clientAddressHeader)?.split(',').pop()?.trim() || client.address
-    )
   }
 }
 

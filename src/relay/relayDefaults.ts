@@ -30,6 +30,8 @@ export const RELAY_DEFAULTS = {
   maxBytes: 1024 * 1024,
   /** `rateLimitPerClient`: ten requests a second, far above a browser's batching. */
   rateLimitPerClient: 600,
+  /** `trustedProxies`: none, so no header is believed until the proxies setting it are named. */
+  trustedProxies: [],
   /** `timeoutMs`: SMC itself times connections out after 15 s. */
   timeoutMs: 15_000,
   /**

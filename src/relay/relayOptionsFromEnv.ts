@@ -62,6 +62,7 @@ export function relayOptionsFromEnv(env: Readonly<Record<string, string | undefi
     maxBytes: number('maxBytes'),
     rateLimitPerClient: number('rateLimitPerClient'),
     clientAddressHeader: read('clientAddressHeader'),
+    trustedProxies: list('trustedProxies'),
     timeoutMs: number('timeoutMs'),
     maxSmcCalls: number('maxSmcCalls'),
     maxBufferedBytes: number('maxBufferedBytes'),

@@ -2,6 +2,7 @@ import { httpsOrLoopbackUrl } from '../smc/httpsOrLoopbackUrl.js'
 import { isApiName } from '../smc/isApiName.js'
 import { createRedactor } from './createRedactor.js'
 import { eventColumns } from './eventColumns.js'
+import { ipMatcher } from './ipMatcher.js'
 import { RelayConfigError } from './RelayConfigError.js'
 import { RELAY_DEFAULTS } from './relayDefaults.js'
 import {
@@ -203,6 +204,25 @@ function resolveInto(
       `${optionLabel('clientAddressHeader')} must be a header name; got ${JSON.stringify(header)}`,
     )
   }
+  const trustedProxies = options.trustedProxies ?? RELAY_DEFAULTS.trustedProxies
+  // A string from a JavaScript caller is one entry, shown whole when it is not an address.
+  const proxies = ipMatcher(Array.isArray(trustedProxies) ? trustedProxies : [trustedProxies])
+  for (const entry of proxies.invalid) {
+    problems.push(
+      `${optionLabel('trustedProxies')} must hold IP addresses or CIDR ranges like 10.0.0.0/8 or fd00::/8; got ${JSON.stringify(entry)}`,
+    )
+  }
+  // Believing the header from every peer lets each client name itself anew with each request.
+  if (header !== undefined && !trustedProxies.length) {
+    problems.push(
+      `${optionLabel('clientAddressHeader')} is believed only from ${optionLabel('trustedProxies')}, which names none: list the proxies that set ${header} (0.0.0.0/0,::/0 trusts every peer)`,
+    )
+  }
+  if (header === undefined && trustedProxies.length) {
+    problems.push(
+      `${optionLabel('trustedProxies')} is of no use without ${optionLabel('clientAddressHeader')}: name the header they set the client address in`,
+    )
+  }
 
   return {
     smcApiUrl,
@@ -222,6 +242,7 @@ function resolveInto(
     maxBytes: count('maxBytes', options.maxBytes, 2),
     rateLimitPerClient: count('rateLimitPerClient', options.rateLimitPerClient, 0),
     clientAddressHeader: header?.toLowerCase(),
+    isTrustedProxy: proxies.matches,
     timeoutMs: count('timeoutMs', options.timeoutMs, 1),
     maxSmcCalls: count('maxSmcCalls', options.maxSmcCalls, 1),
     maxBufferedBytes: count('maxBufferedBytes', options.maxBufferedBytes, 2),

@@ -37,6 +37,7 @@ const WORDED_RELAY = {
     code: undefined,
     words: ['none: the socket address', 'none: the socket address given by the runtime adapter'],
   },
+  trustedProxies: { code: [], words: ['none'] },
   fetch: { code: undefined, words: ['global `fetch`', 'the global `fetch`'] },
   store: { code: undefined, words: ['none: each instance keeps its own'] },
   redisUrl: { code: undefined, words: ['none: each instance keeps its own'] },

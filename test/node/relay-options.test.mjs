@@ -56,6 +56,7 @@ describe('relay options', () => {
       maxRows: 1.5,
       rateLimitPerClient: '10',
       clientAddressHeader: 'x forwarded',
+      trustedProxies: ['127.0.0.1'],
     })
     const expect = [
       /smcAdminUrl \(SMC_ADMIN_URL\) must use https .*"http:\/\/acme.slgnt.eu\/Portal\/Api"/,
@@ -78,6 +79,31 @@ describe('relay options', () => {
         `${pattern} in\n${problems.join('\n')}`,
       )
     assert.equal(problems.length, expect.length, problems.join('\n'))
+  })
+
+  test('a client address header is believed only from trusted proxies, which must be addresses or CIDR ranges', () => {
+    assert.equal(
+      typeof createRelay({
+        ...VALID,
+        clientAddressHeader: 'x-forwarded-for',
+        trustedProxies: ['127.0.0.1', '10.0.0.0/8', 'fd00::/8', '::ffff:192.168.0.0/112'],
+      }),
+      'function',
+    )
+    assert.deepEqual(problemsOf({ ...VALID, clientAddressHeader: 'x-forwarded-for' }), [
+      'clientAddressHeader (RELAY_CLIENT_ADDRESS_HEADER) is believed only from trustedProxies (RELAY_TRUSTED_PROXIES), which names none: list the proxies that set x-forwarded-for (0.0.0.0/0,::/0 trusts every peer)',
+    ])
+    assert.deepEqual(problemsOf({ ...VALID, trustedProxies: ['127.0.0.1'] }), [
+      'trustedProxies (RELAY_TRUSTED_PROXIES) is of no use without clientAddressHeader (RELAY_CLIENT_ADDRESS_HEADER): name the header they set the client address in',
+    ])
+    const bad = ['proxy.internal', '10.0.0.0/33', '10.0.0.1:80', '[::1]']
+    assert.deepEqual(
+      problemsOf({ ...VALID, clientAddressHeader: 'x-real-ip', trustedProxies: ['::1', ...bad] }),
+      bad.map(
+        (entry) =>
+          `trustedProxies (RELAY_TRUSTED_PROXIES) must hold IP addresses or CIDR ranges like 10.0.0.0/8 or fd00::/8; got ${JSON.stringify(entry)}`,
+      ),
+    )
   })
 
   test('an origin pattern with one wildcard label allows exactly one label in its place', async () => {
@@ -195,9 +221,12 @@ describe('relay options', () => {
       REDIS_URL: 'rediss://:pw@redis.internal:6380',
       RELAY_METRICS: 'true',
       RELAY_METRICS_TOKEN: 'scrape-me',
+      RELAY_CLIENT_ADDRESS_HEADER: 'X-Forwarded-For',
+      RELAY_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,fd00::/8',
       PORT: '0',
     })
     assert.deepEqual(env.problems, [])
+    assert.deepEqual(env.options.trustedProxies, ['127.0.0.1', '10.0.0.0/8', 'fd00::/8'])
     assert.deepEqual(
       [
         env.options.instances,

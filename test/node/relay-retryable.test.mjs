@@ -107,7 +107,11 @@ describe('relay retryable answers', () => {
   })
 
   test('behind a proxy, the client is the last address of the configured header', async () => {
-    const relay = h.makeRelay({ rateLimitPerClient: 1, clientAddressHeader: 'X-Forwarded-For' })
+    const relay = h.makeRelay({
+      rateLimitPerClient: 1,
+      clientAddressHeader: 'X-Forwarded-For',
+      trustedProxies: ['127.0.0.1'],
+    })
     const from = (forwarded, id) =>
       h.sendEvents([eventRow(id)], {
         via: relay,
