@@ -45,7 +45,8 @@ export interface RelayOptions {
   /**
    * `RELAY_ALLOWED_ORIGINS` (comma-separated): origins allowed to call cross-origin, each exact
    * (`https://shop.example`) or with one wildcard label (`https://*.shop.example`: any one label
-   * in its place, not the bare domain, not deeper ones). Default none: same-origin or no `Origin` only.
+   * in its place, not the bare domain, not deeper ones), never in front of a public suffix
+   * (`https://*.github.io`). Default none: same-origin or no `Origin` only.
    */
   readonly allowedOrigins?: readonly string[]
   /**

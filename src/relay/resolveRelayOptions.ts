@@ -1,3 +1,4 @@
+import { getPublicSuffix } from 'tldts'
 import { httpsOrLoopbackUrl } from '../smc/httpsOrLoopbackUrl.js'
 import { isApiName } from '../smc/isApiName.js'
 import { createRedactor } from './createRedactor.js'
@@ -269,7 +270,9 @@ interface OriginPattern {
  * The canonical form of an origin (`scheme://host[:port]`), exact or with one wildcard label in
  * front of at least two labels (`https://*.shop.example`), or what is wrong with it. A wildcard
  * anywhere else (`*`, `https://*.example`, `https://a*.shop.example`, `https://shop.*.example`)
- * is refused: it would allow far more than a site means to.
+ * is refused: it would allow far more than a site means to. So is one in front of a public
+ * suffix, ICANN's (`co.uk`) or a platform's (`github.io`, `vercel.app`), whose names anyone can
+ * register; the Public Suffix List comes from tldts, updated with it rather than by hand.
  */
 function originPattern(value: string): OriginPattern | string {
   const shape = 'must hold origins like https://shop.example or https://*.shop.example'
@@ -285,6 +288,11 @@ function originPattern(value: string): OriginPattern | string {
   const [first, ...rest] = url.hostname.split('.')
   if (first !== '*' || rest.length < 2 || rest.some((label) => label.includes('*'))) {
     return 'may use * only as a whole first label followed by at least two labels, like https://*.shop.example'
+  }
+  // A trailing dot names the same host, and browsers send it as written.
+  const parent = rest.join('.').replace(/\.$/, '')
+  if (getPublicSuffix(parent, { allowPrivateDomains: true }) === parent) {
+    return `must not put * in front of ${parent}, a public suffix: anyone can register a name under it and call the relay from there; list each of your origins exactly, like ${url.protocol}//yours.${parent}`
   }
   return { origin: url.origin.slice(`${url.protocol}//*`.length), wildcardScheme: url.protocol }
 }

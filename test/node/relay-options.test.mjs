@@ -141,6 +141,38 @@ describe('relay options', () => {
     assert.ok(problems.some((p) => /\* only as a whole first label/.test(p)))
   })
 
+  test("a wildcard in front of a public suffix, ICANN's or a platform's, is refused naming why; exact origins there are allowed", () => {
+    const bad = [
+      ['https://*.github.io', 'github.io'],
+      ['https://*.vercel.app', 'vercel.app'],
+      ['https://*.co.uk', 'co.uk'],
+      ['https://*.co.uk.', 'co.uk'],
+      ['http://*.s3.amazonaws.com:8080', 's3.amazonaws.com'],
+    ]
+    const problems = problemsOf({ ...VALID, allowedOrigins: bad.map(([origin]) => origin) })
+    assert.equal(problems.length, bad.length, problems.join('\n'))
+    for (const [i, [origin, suffix]] of bad.entries()) {
+      assert.ok(
+        problems[i].startsWith(
+          `allowedOrigins (RELAY_ALLOWED_ORIGINS) must not put * in front of ${suffix}, a public suffix: anyone can register a name under it`,
+        ),
+        problems[i],
+      )
+      assert.ok(problems[i].endsWith(`; got ${JSON.stringify(origin)}`), problems[i])
+    }
+    assert.doesNotThrow(() =>
+      createRelay({
+        ...VALID,
+        allowedOrigins: [
+          'https://me.github.io',
+          'https://*.me.github.io',
+          'https://shop.co.uk',
+          'https://*.shop.co.uk',
+        ],
+      }),
+    )
+  })
+
   test("the server's bounds are validated with the relay's options, in one error", async () => {
     const error = await startRelayServer({
       ...VALID,
