@@ -193,6 +193,7 @@ export const ENV_NAMES = {
   headerTimeoutMs: 'RELAY_HEADER_TIMEOUT_MS',
   drainTimeoutMs: 'RELAY_DRAIN_TIMEOUT_MS',
   redisUrl: 'REDIS_URL',
+  redisAllowPlaintext: 'RELAY_REDIS_ALLOW_PLAINTEXT',
   serveMetrics: 'RELAY_METRICS',
   metricsToken: 'RELAY_METRICS_TOKEN',
 } as const satisfies Partial<Record<keyof RelayServerOptions, string>>

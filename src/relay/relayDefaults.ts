@@ -62,6 +62,11 @@ export const RELAY_DEFAULTS = {
   host: '127.0.0.1',
   /** `port` of the CLI and startRelayServer. */
   port: 8787,
+  /**
+   * `redisAllowPlaintext` of the CLI and startRelayServer: off, so a Redis password never crosses
+   * a network in clear text unless asked for.
+   */
+  redisAllowPlaintext: false,
   /** `serveMetrics` of the CLI and startRelayServer: off, so nothing is exposed unless asked for. */
   serveMetrics: false,
 } as const

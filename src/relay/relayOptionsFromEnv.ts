@@ -71,6 +71,7 @@ export function relayOptionsFromEnv(env: Readonly<Record<string, string | undefi
     headerTimeoutMs: number('headerTimeoutMs'),
     drainTimeoutMs: number('drainTimeoutMs'),
     redisUrl: read('redisUrl'),
+    redisAllowPlaintext: flag('redisAllowPlaintext'),
     serveMetrics: flag('serveMetrics'),
     metricsToken: read('metricsToken'),
   }

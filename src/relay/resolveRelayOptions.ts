@@ -55,17 +55,20 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
  */
 export function resolveServerOptions(options: RelayServerOptions): ResolvedServerOptions {
   const problems: string[] = []
-  const { redisUrl, metricsToken, serveMetrics = RELAY_DEFAULTS.serveMetrics } = options
+  const { redisUrl, metricsToken } = options
+  const flag = (name: 'serveMetrics' | 'redisAllowPlaintext'): boolean => {
+    const value: unknown = options[name] ?? RELAY_DEFAULTS[name]
+    if (typeof value === 'boolean') return value
+    problems.push(`${optionLabel(name)} must be true or false; got ${JSON.stringify(value)}`)
+    return false
+  }
+  const serveMetrics = flag('serveMetrics')
+  const redisAllowPlaintext = flag('redisAllowPlaintext')
   const relay = resolveInto(options, problems, [
-    ...(redisUrl ? redisSecrets(redisUrl, problems) : []),
+    ...(redisUrl ? redisSecrets(redisUrl, redisAllowPlaintext, problems) : []),
     ...(metricsToken ? [metricsToken] : []),
   ])
   const count = counter(problems)
-  if (typeof serveMetrics !== 'boolean') {
-    problems.push(
-      `${optionLabel('serveMetrics')} must be true or false; got ${JSON.stringify(serveMetrics)}`,
-    )
-  }
   if (metricsToken !== undefined && !/^[\x21-\x7e]+$/.test(metricsToken)) {
     problems.push(`${optionLabel('metricsToken')} must be printable ASCII without spaces`)
   }
@@ -77,7 +80,7 @@ export function resolveServerOptions(options: RelayServerOptions): ResolvedServe
     headerTimeoutMs: count('headerTimeoutMs', options.headerTimeoutMs, 1),
     drainTimeoutMs: count('drainTimeoutMs', options.drainTimeoutMs, 1),
     redisUrl,
-    serveMetrics: serveMetrics === true,
+    serveMetrics,
     metricsToken,
   }
   throwIfAny(problems, relay.secrets)
@@ -86,9 +89,11 @@ export function resolveServerOptions(options: RelayServerOptions): ResolvedServe
 
 /**
  * The secrets of a Redis URL (`redis://` or `rediss://`, a password in it allowed): the URL
- * itself and its password, as written and decoded; or a problem that never shows them.
+ * itself and its password, as written and decoded; or a problem that never shows them. Plain
+ * `redis://` beyond loopback, which would send the password and the shared limits in clear text,
+ * needs `allowPlaintext`.
  */
-function redisSecrets(value: string, problems: string[]): string[] {
+function redisSecrets(value: string, allowPlaintext: boolean, problems: string[]): string[] {
   let url: URL | undefined
   try {
     url = new URL(value)
@@ -99,10 +104,22 @@ function redisSecrets(value: string, problems: string[]): string[] {
     problems.push(
       `${optionLabel('redisUrl')} must be a URL like redis://host:6379 or rediss://:password@host:6380`,
     )
+  } else if (url.protocol === 'redis:' && !allowPlaintext && !isLoopback(url.hostname)) {
+    problems.push(
+      `${optionLabel('redisUrl')} would send the Redis password and the shared limits to ${url.hostname} in clear text: use rediss:// (TLS), or set ${optionLabel('redisAllowPlaintext')} to true if the network between them is trusted`,
+    )
   }
   const password = url?.password ?? ''
   return [value, password, decodedOrAsIs(password)].filter(Boolean)
 }
+
+/**
+ * Whether a URL's hostname is this machine: `localhost`, `127.0.0.0/8` or `::1`. `redis:` URLs
+ * are not normalized as `http:` ones are, so the name is matched case-insensitively and a
+ * shortened address (`127.1`) is not taken for loopback.
+ */
+const isLoopback = (hostname: string): boolean =>
+  /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i.test(hostname)
 
 /** A password with a stray `%` is taken as written rather than ending the relay with a URIError. */
 function decodedOrAsIs(text: string): string {

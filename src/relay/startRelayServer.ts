@@ -30,11 +30,18 @@ export interface RelayServerOptions extends RelayOptions {
   readonly drainTimeoutMs?: number
   /**
    * `REDIS_URL`: the Redis all instances share their budget, SMC's pause and the per-client
-   * counts through (`redis://` or `rediss://`, with a password if it needs one; a secret, never
-   * logged). Needs the optional peer dependency `@redis/client`; see also `instances`. Default
-   * none: each instance keeps its own.
+   * counts through (`rediss://`, or `redis://` on loopback or with `redisAllowPlaintext`; with a
+   * password if it needs one; a secret, never logged). Needs the optional peer dependency
+   * `@redis/client`; see also `instances`. Default none: each instance keeps its own.
    */
   readonly redisUrl?: string
+  /**
+   * `RELAY_REDIS_ALLOW_PLAINTEXT` (`true` or `false`): allow `redis://` to a host other than
+   * loopback, whose password and shared limits then cross the network in clear text; for a
+   * network the operator trusts, such as a private link to a Redis without TLS. Default `false`.
+   * Without it, such a URL is refused at start: use `rediss://` (TLS).
+   */
+  readonly redisAllowPlaintext?: boolean
   /**
    * `RELAY_METRICS` (`true` or `false`): serve Prometheus metrics at `GET /metrics`. Needs the
    * optional peer dependency `prom-client`. Default `false`.

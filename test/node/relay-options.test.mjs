@@ -205,6 +205,43 @@ describe('relay options', () => {
     assert.ok(!error.message.includes('p%zzsecret'), error.message)
   })
 
+  test('plain redis:// beyond loopback is refused at start, naming rediss:// and the opt-in, never the password', async () => {
+    /** The problems of the server's options besides a bad maxSmcCalls, so that none starts. */
+    const problemsWith = async (options) => {
+      const error = await startRelayServer({ ...VALID, maxSmcCalls: 0, port: 0, ...options }).catch(
+        (e) => e,
+      )
+      assert.ok(error instanceof RelayConfigError, String(error))
+      assert.ok(!error.message.includes('pw-Zk81qLm'), error.message)
+      return error.problems.filter((p) => !p.startsWith('maxSmcCalls'))
+    }
+    assert.deepEqual(await problemsWith({ redisUrl: 'redis://:pw-Zk81qLm@Redis.Internal:6379' }), [
+      'redisUrl (REDIS_URL) would send the Redis password and the shared limits to Redis.Internal in clear text: use rediss:// (TLS), or set redisAllowPlaintext (RELAY_REDIS_ALLOW_PLAINTEXT) to true if the network between them is trusted',
+    ])
+    assert.equal((await problemsWith({ redisUrl: 'redis://:pw-Zk81qLm@127.1:6379' })).length, 1)
+    for (const redisUrl of [
+      'redis://:pw-Zk81qLm@localhost:6379',
+      'redis://:pw-Zk81qLm@LOCALHOST:6379',
+      'redis://127.0.0.2:6379',
+      'redis://[::1]:6379',
+      'rediss://:pw-Zk81qLm@redis.internal:6380',
+    ]) {
+      assert.deepEqual(await problemsWith({ redisUrl }), [], redisUrl)
+    }
+    assert.deepEqual(
+      await problemsWith({
+        redisUrl: 'redis://:pw-Zk81qLm@redis.internal:6379',
+        redisAllowPlaintext: true,
+      }),
+      [],
+    )
+    assert.deepEqual(await problemsWith({ redisAllowPlaintext: 'yes' }), [
+      'redisAllowPlaintext (RELAY_REDIS_ALLOW_PLAINTEXT) must be true or false; got "yes"',
+    ])
+    const env = relayOptionsFromEnv({ RELAY_REDIS_ALLOW_PLAINTEXT: 'true' })
+    assert.equal(env.options.redisAllowPlaintext, true)
+  })
+
   test('the environment maps onto the same options', () => {
     const env = relayOptionsFromEnv({
       SMC_ADMIN_URL: 'https://acme.slgnt.eu',
