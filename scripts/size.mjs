@@ -44,8 +44,9 @@ const BUDGET = {
   esm: 6331,
   iife: 6656,
   // Server side: set from what the relay weighed when it landed, plus headroom, then raised by
-  // what scale-out measurably cost (docs/relay-scale-out.md, "Size").
-  relay: 10 * KB + 2707,
+  // what scale-out, then the start-up checks and the metrics listener, measurably cost
+  // (docs/relay-scale-out.md, "Size").
+  relay: 10 * KB + 2707 + 595,
 }
 /** The hard cap of each browser bundle (6.5 KB): no budget may exceed it. */
 const CAP = 6656

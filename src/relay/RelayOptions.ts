@@ -196,6 +196,8 @@ export const ENV_NAMES = {
   redisAllowPlaintext: 'RELAY_REDIS_ALLOW_PLAINTEXT',
   serveMetrics: 'RELAY_METRICS',
   metricsToken: 'RELAY_METRICS_TOKEN',
+  metricsPort: 'RELAY_METRICS_PORT',
+  metricsHost: 'RELAY_METRICS_HOST',
 } as const satisfies Partial<Record<keyof RelayServerOptions, string>>
 
 /** An option that can be set from the environment. */

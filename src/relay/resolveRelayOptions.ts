@@ -34,6 +34,10 @@ export interface ResolvedServerOptions {
   readonly serveMetrics: boolean
   /** See {@link RelayServerOptions.metricsToken}. */
   readonly metricsToken: string | undefined
+  /** See {@link RelayServerOptions.metricsPort}. */
+  readonly metricsPort: number
+  /** See {@link RelayServerOptions.metricsHost}. */
+  readonly metricsHost: string
 }
 
 /** Logs warnings and errors as JSON lines; `info` is left to callers who ask for it. */
@@ -72,6 +76,12 @@ export function resolveServerOptions(options: RelayServerOptions): ResolvedServe
   if (metricsToken !== undefined && !/^[\x21-\x7e]+$/.test(metricsToken)) {
     problems.push(`${optionLabel('metricsToken')} must be printable ASCII without spaces`)
   }
+  const metricsPort = options.metricsPort ?? RELAY_DEFAULTS.metricsPort
+  if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) {
+    problems.push(
+      `${optionLabel('metricsPort')} must be a port number from 0 to 65535; got ${JSON.stringify(metricsPort)}`,
+    )
+  }
   const resolved: ResolvedServerOptions = {
     relay,
     port: options.port ?? RELAY_DEFAULTS.port,
@@ -82,6 +92,8 @@ export function resolveServerOptions(options: RelayServerOptions): ResolvedServe
     redisUrl,
     serveMetrics,
     metricsToken,
+    metricsPort,
+    metricsHost: options.metricsHost ?? RELAY_DEFAULTS.metricsHost,
   }
   throwIfAny(problems, relay.secrets)
   return resolved
