@@ -49,11 +49,15 @@ const compress = { passes: 2, unsafe_arrows: true }
 
 // analytics-next is a peer dependency imported as types only: nothing of it may be bundled. The
 // relay's Redis client and metrics library are optional peer dependencies, imported on demand.
+// tldts (the Public Suffix List) is the relay's dependency, resolved where the relay is installed
+// or bundled: the list changes every few weeks, and `npm update` then brings it without a release
+// of this package (docs/relay.md, "Security notes").
 const external = (id) =>
   id.startsWith('@segment/') ||
   id.startsWith('node:') ||
   id.startsWith('@redis/') ||
-  id === 'prom-client'
+  id === 'prom-client' ||
+  id === 'tldts'
 
 export default [
   // The browser entry on its own, so dist/index.js shares no chunk with the server code.

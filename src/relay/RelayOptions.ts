@@ -46,7 +46,8 @@ export interface RelayOptions {
   /**
    * `RELAY_ALLOWED_ORIGINS` (comma-separated): origins allowed to call cross-origin, each exact
    * (`https://shop.example`) or with one wildcard label (`https://*.shop.example`: any one label
-   * in its place, not the bare domain, not deeper ones). Default none: same-origin or no `Origin` only.
+   * in its place, not the bare domain, not deeper ones), never in front of a public suffix
+   * (`https://*.github.io`). Default none: same-origin or no `Origin` only.
    */
   readonly allowedOrigins?: readonly string[]
   /**
@@ -205,8 +206,11 @@ export const ENV_NAMES = {
   headerTimeoutMs: 'RELAY_HEADER_TIMEOUT_MS',
   drainTimeoutMs: 'RELAY_DRAIN_TIMEOUT_MS',
   redisUrl: 'REDIS_URL',
+  redisAllowPlaintext: 'RELAY_REDIS_ALLOW_PLAINTEXT',
   serveMetrics: 'RELAY_METRICS',
   metricsToken: 'RELAY_METRICS_TOKEN',
+  metricsPort: 'RELAY_METRICS_PORT',
+  metricsHost: 'RELAY_METRICS_HOST',
 } as const satisfies Partial<Record<keyof RelayServerOptions, string>>
 
 /** An option that can be set from the environment. */

@@ -79,8 +79,9 @@ async function main(): Promise<void> {
   try {
     const relay = await serveRelay(resolved)
     const { smcApiUrl, organization, eventsList } = resolved.relay
+    const metrics = relay.metricsUrl ? `; metrics on ${relay.metricsUrl}` : ''
     console.log(
-      `selligent-relay listening on ${relay.url} → ${smcApiUrl} (organization ${organization}, events list ${eventsList})`,
+      `selligent-relay listening on ${relay.url} → ${smcApiUrl} (organization ${organization}, events list ${eventsList})${metrics}`,
     )
     const stop = (): void => void relay.close().then(() => process.exit(0))
     process.once('SIGINT', stop)

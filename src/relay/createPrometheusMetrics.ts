@@ -4,12 +4,12 @@ import type * as Prometheus from 'prom-client'
 import type { RelayMetrics } from './RelayMetrics.js'
 import { optionLabel } from './RelayOptions.js'
 
-/** The relay's metrics in a Prometheus registry, and the `GET /metrics` that shows them. */
+/** The relay's metrics in a Prometheus registry, and the listener that shows them. */
 export interface PrometheusMetrics {
   /** What the relay reports to. */
   readonly metrics: RelayMetrics
-  /** Answers `GET /metrics` (with the token, when one is set) and returns `true`; else `false`. */
-  serve(request: IncomingMessage, response: ServerResponse): boolean
+  /** Answers `GET /metrics` (with the token, when one is set); any other request 404. */
+  serve(request: IncomingMessage, response: ServerResponse): void
 }
 
 const SMC_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15]
@@ -93,18 +93,20 @@ export async function createPrometheusMetrics(token?: string): Promise<Prometheu
       store: (up) => storeUp.set(up ? 1 : 0),
     },
     serve(request, response) {
-      if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') return false
+      if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+        response.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found\n')
+        return
+      }
       const given = request.headers.authorization
       if (expected && !(given && timingSafeEqual(digest(given), expected))) {
         response.writeHead(401, { 'WWW-Authenticate': 'Bearer', 'Content-Type': 'text/plain' })
         response.end('A bearer token is required\n')
-        return true
+        return
       }
       void registry.metrics().then(
         (text) => response.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
         () => response.writeHead(500).end(),
       )
-      return true
     },
   }
 }

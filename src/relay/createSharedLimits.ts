@@ -10,7 +10,10 @@ export interface SharedLimits {
   pause(ms: number): Promise<void>
   /** Counts a request of `client`: resolves the milliseconds to wait when over the limit, else 0. */
   hit(client: string): Promise<number>
-  /** Whether the shared store answers; `true` without one. */
+  /**
+   * Whether the shared store answers, as last seen at most {@link READY_MAX_AGE_MS} ago; `true`
+   * without one.
+   */
   ready(): Promise<boolean>
 }
 
@@ -52,6 +55,11 @@ return {n,ttl}`
 const STORE_TIMEOUT_MS = 500
 /** While the store is unreachable, how often it is tried again. */
 const STORE_RETRY_MS = 1000
+/**
+ * How old the store's state may be for readiness: probes, however many, then cost the store one
+ * round trip a second at most, and none while requests show its state anyway.
+ */
+const READY_MAX_AGE_MS = 1000
 
 /**
  * Without `config.store`, this instance's share of the limits (`budgetPerMinute` and
@@ -88,6 +96,10 @@ export function createSharedLimits(
   const prefix = keyPrefix(config)
   let shared = true
   let retryAt = 0
+  /** When the store last answered or failed; `shared` is its state since. */
+  let seenAt = -Infinity
+  /** The readiness check in flight, which probes arriving meanwhile wait for instead of their own. */
+  let checking: Promise<unknown> | undefined
   /** Calls taken from the fallback budget since the store last answered a take; `undefined`: it did. */
   let debt: number | undefined
 
@@ -106,6 +118,7 @@ export function createSharedLimits(
         }),
       ])
       const numbers = (reply as unknown[]).map(Number)
+      seenAt = Date.now()
       if (!shared) {
         shared = true
         log({ level: 'info', event: 'store_back', message: 'The shared store answers again' })
@@ -113,7 +126,8 @@ export function createSharedLimits(
       }
       return numbers
     } catch (error) {
-      retryAt = Date.now() + STORE_RETRY_MS
+      seenAt = Date.now()
+      retryAt = seenAt + STORE_RETRY_MS
       if (shared) {
         shared = false
         // What was taken before may have spent the shared budget: the fallback starts empty.
@@ -166,8 +180,14 @@ export function createSharedLimits(
       return count > config.rateLimitPerClient ? leftMs : 0
     },
     async ready() {
-      // Any script's round trip tells; this one leaves a key that expires within a second.
-      return (await run(CLIENT_SCRIPT, 'ready', [STORE_RETRY_MS])) !== undefined
+      if (Date.now() - seenAt >= READY_MAX_AGE_MS) {
+        // Any script's round trip tells; this one leaves a key that expires within a second.
+        checking ??= run(CLIENT_SCRIPT, 'ready', [STORE_RETRY_MS]).finally(() => {
+          checking = undefined
+        })
+        await checking
+      }
+      return shared
     },
   }
 }

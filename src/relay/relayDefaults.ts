@@ -64,6 +64,21 @@ export const RELAY_DEFAULTS = {
   host: '127.0.0.1',
   /** `port` of the CLI and startRelayServer. */
   port: 8787,
+  /**
+   * `redisAllowPlaintext` of the CLI and startRelayServer: off, so a Redis password never crosses
+   * a network in clear text unless asked for.
+   */
+  redisAllowPlaintext: false,
   /** `serveMetrics` of the CLI and startRelayServer: off, so nothing is exposed unless asked for. */
   serveMetrics: false,
+  /**
+   * `metricsPort` of the CLI and startRelayServer: the port Prometheus's list of exporter ports
+   * gives the OpenTelemetry exporter, so scrape configurations need no per-site port.
+   */
+  metricsPort: 9464,
+  /**
+   * `metricsHost` of the CLI and startRelayServer: loopback, so metrics are not exposed with the
+   * relay's public port; a scraper on another machine needs it set.
+   */
+  metricsHost: '127.0.0.1',
 } as const

@@ -72,8 +72,11 @@ export function relayOptionsFromEnv(env: Readonly<Record<string, string | undefi
     headerTimeoutMs: number('headerTimeoutMs'),
     drainTimeoutMs: number('drainTimeoutMs'),
     redisUrl: read('redisUrl'),
+    redisAllowPlaintext: flag('redisAllowPlaintext'),
     serveMetrics: flag('serveMetrics'),
     metricsToken: read('metricsToken'),
+    metricsPort: number('metricsPort'),
+    metricsHost: read('metricsHost'),
   }
   // exactOptionalPropertyTypes: an unset variable must leave its option absent, not undefined.
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key]

@@ -1,3 +1,4 @@
+import { getPublicSuffix } from 'tldts'
 import { httpsOrLoopbackUrl } from '../smc/httpsOrLoopbackUrl.js'
 import { isApiName } from '../smc/isApiName.js'
 import { createRedactor } from './createRedactor.js'
@@ -34,6 +35,10 @@ export interface ResolvedServerOptions {
   readonly serveMetrics: boolean
   /** See {@link RelayServerOptions.metricsToken}. */
   readonly metricsToken: string | undefined
+  /** See {@link RelayServerOptions.metricsPort}. */
+  readonly metricsPort: number
+  /** See {@link RelayServerOptions.metricsHost}. */
+  readonly metricsHost: string
 }
 
 /** Logs warnings and errors as JSON lines; `info` is left to callers who ask for it. */
@@ -55,19 +60,28 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
  */
 export function resolveServerOptions(options: RelayServerOptions): ResolvedServerOptions {
   const problems: string[] = []
-  const { redisUrl, metricsToken, serveMetrics = RELAY_DEFAULTS.serveMetrics } = options
+  const { redisUrl, metricsToken } = options
+  const flag = (name: 'serveMetrics' | 'redisAllowPlaintext'): boolean => {
+    const value: unknown = options[name] ?? RELAY_DEFAULTS[name]
+    if (typeof value === 'boolean') return value
+    problems.push(`${optionLabel(name)} must be true or false; got ${JSON.stringify(value)}`)
+    return false
+  }
+  const serveMetrics = flag('serveMetrics')
+  const redisAllowPlaintext = flag('redisAllowPlaintext')
   const relay = resolveInto(options, problems, [
-    ...(redisUrl ? redisSecrets(redisUrl, problems) : []),
+    ...(redisUrl ? redisSecrets(redisUrl, redisAllowPlaintext, problems) : []),
     ...(metricsToken ? [metricsToken] : []),
   ])
   const count = counter(problems)
-  if (typeof serveMetrics !== 'boolean') {
-    problems.push(
-      `${optionLabel('serveMetrics')} must be true or false; got ${JSON.stringify(serveMetrics)}`,
-    )
-  }
   if (metricsToken !== undefined && !/^[\x21-\x7e]+$/.test(metricsToken)) {
     problems.push(`${optionLabel('metricsToken')} must be printable ASCII without spaces`)
+  }
+  const metricsPort = options.metricsPort ?? RELAY_DEFAULTS.metricsPort
+  if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) {
+    problems.push(
+      `${optionLabel('metricsPort')} must be a port number from 0 to 65535; got ${JSON.stringify(metricsPort)}`,
+    )
   }
   const resolved: ResolvedServerOptions = {
     relay,
@@ -77,8 +91,10 @@ export function resolveServerOptions(options: RelayServerOptions): ResolvedServe
     headerTimeoutMs: count('headerTimeoutMs', options.headerTimeoutMs, 1),
     drainTimeoutMs: count('drainTimeoutMs', options.drainTimeoutMs, 1),
     redisUrl,
-    serveMetrics: serveMetrics === true,
+    serveMetrics,
     metricsToken,
+    metricsPort,
+    metricsHost: options.metricsHost ?? RELAY_DEFAULTS.metricsHost,
   }
   throwIfAny(problems, relay.secrets)
   return resolved
@@ -86,9 +102,11 @@ export function resolveServerOptions(options: RelayServerOptions): ResolvedServe
 
 /**
  * The secrets of a Redis URL (`redis://` or `rediss://`, a password in it allowed): the URL
- * itself and its password, as written and decoded; or a problem that never shows them.
+ * itself and its password, as written and decoded; or a problem that never shows them. Plain
+ * `redis://` beyond loopback, which would send the password and the shared limits in clear text,
+ * needs `allowPlaintext`.
  */
-function redisSecrets(value: string, problems: string[]): string[] {
+function redisSecrets(value: string, allowPlaintext: boolean, problems: string[]): string[] {
   let url: URL | undefined
   try {
     url = new URL(value)
@@ -99,10 +117,22 @@ function redisSecrets(value: string, problems: string[]): string[] {
     problems.push(
       `${optionLabel('redisUrl')} must be a URL like redis://host:6379 or rediss://:password@host:6380`,
     )
+  } else if (url.protocol === 'redis:' && !allowPlaintext && !isLoopback(url.hostname)) {
+    problems.push(
+      `${optionLabel('redisUrl')} would send the Redis password and the shared limits to ${url.hostname} in clear text: use rediss:// (TLS), or set ${optionLabel('redisAllowPlaintext')} to true if the network between them is trusted`,
+    )
   }
   const password = url?.password ?? ''
   return [value, password, decodedOrAsIs(password)].filter(Boolean)
 }
+
+/**
+ * Whether a URL's hostname is this machine: `localhost`, `127.0.0.0/8` or `::1`. `redis:` URLs
+ * are not normalized as `http:` ones are, so the name is matched case-insensitively and a
+ * shortened address (`127.1`) is not taken for loopback.
+ */
+const isLoopback = (hostname: string): boolean =>
+  /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i.test(hostname)
 
 /** A password with a stray `%` is taken as written rather than ending the relay with a URIError. */
 function decodedOrAsIs(text: string): string {
@@ -290,7 +320,9 @@ interface OriginPattern {
  * The canonical form of an origin (`scheme://host[:port]`), exact or with one wildcard label in
  * front of at least two labels (`https://*.shop.example`), or what is wrong with it. A wildcard
  * anywhere else (`*`, `https://*.example`, `https://a*.shop.example`, `https://shop.*.example`)
- * is refused: it would allow far more than a site means to.
+ * is refused: it would allow far more than a site means to. So is one in front of a public
+ * suffix, ICANN's (`co.uk`) or a platform's (`github.io`, `vercel.app`), whose names anyone can
+ * register; the Public Suffix List comes from tldts, updated with it rather than by hand.
  */
 function originPattern(value: string): OriginPattern | string {
   const shape = 'must hold origins like https://shop.example or https://*.shop.example'
@@ -306,6 +338,11 @@ function originPattern(value: string): OriginPattern | string {
   const [first, ...rest] = url.hostname.split('.')
   if (first !== '*' || rest.length < 2 || rest.some((label) => label.includes('*'))) {
     return 'may use * only as a whole first label followed by at least two labels, like https://*.shop.example'
+  }
+  // A trailing dot names the same host, and browsers send it as written.
+  const parent = rest.join('.').replace(/\.$/, '')
+  if (getPublicSuffix(parent, { allowPrivateDomains: true }) === parent) {
+    return `must not put * in front of ${parent}, a public suffix: anyone can register a name under it and call the relay from there; list each of your origins exactly, like ${url.protocol}//yours.${parent}`
   }
   return { origin: url.origin.slice(`${url.protocol}//*`.length), wildcardScheme: url.protocol }
 }

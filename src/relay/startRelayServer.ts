@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { RETRY_AFTER_UNAVAILABLE_S } from './callSmc.js'
 import { relayOf } from './createRelay.js'
 import { JSON_HEADERS, RelayError } from './RelayError.js'
-import type { RelayOptions } from './RelayOptions.js'
+import { optionLabel, type RelayOptions } from './RelayOptions.js'
 import { resolveServerOptions, type ResolvedServerOptions } from './resolveRelayOptions.js'
 import { toNodeListener } from './toNodeListener.js'
 
@@ -30,14 +30,22 @@ export interface RelayServerOptions extends RelayOptions {
   readonly drainTimeoutMs?: number
   /**
    * `REDIS_URL`: the Redis all instances share their budget, SMC's pause and the per-client
-   * counts through (`redis://` or `rediss://`, with a password if it needs one; a secret, never
-   * logged). Needs the optional peer dependency `@redis/client`; see also `instances`. Default
-   * none: each instance keeps its own.
+   * counts through (`rediss://`, or `redis://` on loopback or with `redisAllowPlaintext`; with a
+   * password if it needs one; a secret, never logged). Needs the optional peer dependency
+   * `@redis/client`; see also `instances`. Default none: each instance keeps its own.
    */
   readonly redisUrl?: string
   /**
-   * `RELAY_METRICS` (`true` or `false`): serve Prometheus metrics at `GET /metrics`. Needs the
-   * optional peer dependency `prom-client`. Default `false`.
+   * `RELAY_REDIS_ALLOW_PLAINTEXT` (`true` or `false`): allow `redis://` to a host other than
+   * loopback, whose password and shared limits then cross the network in clear text; for a
+   * network the operator trusts, such as a private link to a Redis without TLS. Default `false`.
+   * Without it, such a URL is refused at start: use `rediss://` (TLS).
+   */
+  readonly redisAllowPlaintext?: boolean
+  /**
+   * `RELAY_METRICS` (`true` or `false`): serve Prometheus metrics at `GET /metrics` of a listener
+   * of their own (`metricsHost`, `metricsPort`), never on the relay's port. Needs the optional
+   * peer dependency `prom-client`. Default `false`.
    */
   readonly serveMetrics?: boolean
   /**
@@ -45,6 +53,13 @@ export interface RelayServerOptions extends RelayOptions {
    * `Authorization: Bearer <token>` (a secret, never logged). Default none: anyone who can reach it.
    */
   readonly metricsToken?: string
+  /** `RELAY_METRICS_PORT`: TCP port of the metrics listener; 0 picks a free one. Default 9464. */
+  readonly metricsPort?: number
+  /**
+   * `RELAY_METRICS_HOST`: address of the metrics listener. Default `127.0.0.1`, so that only this
+   * machine can scrape; without `metricsToken`, a warning at start says who else can.
+   */
+  readonly metricsHost?: string
 }
 
 /** A listening relay. */
@@ -53,10 +68,13 @@ export interface RelayServer {
   readonly server: Server
   /** Where it listens, e.g. `http://127.0.0.1:8787`. */
   readonly url: string
+  /** Where Prometheus scrapes, e.g. `http://127.0.0.1:9464/metrics`; `undefined` without `serveMetrics`. */
+  readonly metricsUrl: string | undefined
   /**
    * Stops accepting connections and closes those without a request in progress; requests in
    * progress are answered (503 with `Retry-After` if they are not by shortly before
-   * `drainTimeoutMs`), then every connection is closed. Resolves within `drainTimeoutMs`.
+   * `drainTimeoutMs`), then every connection is closed, the metrics listener's too. Resolves
+   * within `drainTimeoutMs`.
    */
   close(): Promise<void>
 }
@@ -97,31 +115,68 @@ export async function serveRelay(options: ResolvedServerOptions): Promise<RelayS
       // How often Node checks those timeouts; a quarter of the header timeout keeps it close.
       connectionsCheckingInterval: Math.max(10, Math.min(1000, options.headerTimeoutMs / 4)),
     },
-    // Scrapes are the operator's, not the site's traffic: never limited.
-    prometheus ? (req, res) => void (prometheus.serve(req, res) || relay(req, res)) : relay,
+    relay,
   )
   const connections = trackConnections(server, options.maxConnections)
+  // Scrapes are the operator's, not the site's traffic: on a listener of their own, loopback by
+  // default, so that the public port shows nothing of the relay's state.
+  const metricsServer =
+    prometheus &&
+    createServer(
+      { headersTimeout: options.headerTimeoutMs, requestTimeout: options.headerTimeoutMs },
+      prometheus.serve,
+    )
+  let url: string
+  let metricsUrl: string | undefined
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
+    url = await listen(server, options.port, options.host)
+    if (metricsServer) {
+      metricsUrl = `${await listen(metricsServer, options.metricsPort, options.metricsHost)}/metrics`
+    }
   } catch (error) {
+    if (server.listening) server.close()
     await redis?.close()
     throw error
   }
-  const address = server.address() as AddressInfo
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  if (metricsUrl && !options.metricsToken) {
+    options.relay.log({
+      level: 'warn',
+      event: 'metrics_unprotected',
+      message: `Metrics are served at ${metricsUrl} without a token: whoever can reach that address reads them; set ${optionLabel('metricsToken')}`,
+      url: metricsUrl,
+    })
+  }
   let closing: Promise<void> | undefined
   return {
     server,
-    url: `http://${shownHost}:${address.port}`,
+    url,
+    metricsUrl,
     close: () =>
-      (closing ??= drain(server, connections, options.drainTimeoutMs).then(() => redis?.close())),
+      (closing ??= drain(server, connections, options.drainTimeoutMs)
+        .then(() => metricsServer && closeAtOnce(metricsServer))
+        .then(() => redis?.close())),
   }
+}
+
+/** Listens on `port` and `host`; resolves where, e.g. `http://127.0.0.1:8787`. */
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address() as AddressInfo
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${shownHost}:${address.port}`
+}
+
+/** Closes a server with nothing to drain, its idle keep-alive connections included. */
+async function closeAtOnce(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  server.closeAllConnections()
+  await closed
 }
 
 /** One open connection: what it is doing, and since when. */

@@ -167,6 +167,38 @@ describe('relay options', () => {
     assert.ok(problems.some((p) => /\* only as a whole first label/.test(p)))
   })
 
+  test("a wildcard in front of a public suffix, ICANN's or a platform's, is refused naming why; exact origins there are allowed", () => {
+    const bad = [
+      ['https://*.github.io', 'github.io'],
+      ['https://*.vercel.app', 'vercel.app'],
+      ['https://*.co.uk', 'co.uk'],
+      ['https://*.co.uk.', 'co.uk'],
+      ['http://*.s3.amazonaws.com:8080', 's3.amazonaws.com'],
+    ]
+    const problems = problemsOf({ ...VALID, allowedOrigins: bad.map(([origin]) => origin) })
+    assert.equal(problems.length, bad.length, problems.join('\n'))
+    for (const [i, [origin, suffix]] of bad.entries()) {
+      assert.ok(
+        problems[i].startsWith(
+          `allowedOrigins (RELAY_ALLOWED_ORIGINS) must not put * in front of ${suffix}, a public suffix: anyone can register a name under it`,
+        ),
+        problems[i],
+      )
+      assert.ok(problems[i].endsWith(`; got ${JSON.stringify(origin)}`), problems[i])
+    }
+    assert.doesNotThrow(() =>
+      createRelay({
+        ...VALID,
+        allowedOrigins: [
+          'https://me.github.io',
+          'https://*.me.github.io',
+          'https://shop.co.uk',
+          'https://*.shop.co.uk',
+        ],
+      }),
+    )
+  })
+
   test("the server's bounds are validated with the relay's options, in one error", async () => {
     const error = await startRelayServer({
       ...VALID,
@@ -197,6 +229,43 @@ describe('relay options', () => {
     }).catch((e) => e)
     assert.ok(error instanceof RelayConfigError, String(error))
     assert.ok(!error.message.includes('p%zzsecret'), error.message)
+  })
+
+  test('plain redis:// beyond loopback is refused at start, naming rediss:// and the opt-in, never the password', async () => {
+    /** The problems of the server's options besides a bad maxSmcCalls, so that none starts. */
+    const problemsWith = async (options) => {
+      const error = await startRelayServer({ ...VALID, maxSmcCalls: 0, port: 0, ...options }).catch(
+        (e) => e,
+      )
+      assert.ok(error instanceof RelayConfigError, String(error))
+      assert.ok(!error.message.includes('pw-Zk81qLm'), error.message)
+      return error.problems.filter((p) => !p.startsWith('maxSmcCalls'))
+    }
+    assert.deepEqual(await problemsWith({ redisUrl: 'redis://:pw-Zk81qLm@Redis.Internal:6379' }), [
+      'redisUrl (REDIS_URL) would send the Redis password and the shared limits to Redis.Internal in clear text: use rediss:// (TLS), or set redisAllowPlaintext (RELAY_REDIS_ALLOW_PLAINTEXT) to true if the network between them is trusted',
+    ])
+    assert.equal((await problemsWith({ redisUrl: 'redis://:pw-Zk81qLm@127.1:6379' })).length, 1)
+    for (const redisUrl of [
+      'redis://:pw-Zk81qLm@localhost:6379',
+      'redis://:pw-Zk81qLm@LOCALHOST:6379',
+      'redis://127.0.0.2:6379',
+      'redis://[::1]:6379',
+      'rediss://:pw-Zk81qLm@redis.internal:6380',
+    ]) {
+      assert.deepEqual(await problemsWith({ redisUrl }), [], redisUrl)
+    }
+    assert.deepEqual(
+      await problemsWith({
+        redisUrl: 'redis://:pw-Zk81qLm@redis.internal:6379',
+        redisAllowPlaintext: true,
+      }),
+      [],
+    )
+    assert.deepEqual(await problemsWith({ redisAllowPlaintext: 'yes' }), [
+      'redisAllowPlaintext (RELAY_REDIS_ALLOW_PLAINTEXT) must be true or false; got "yes"',
+    ])
+    const env = relayOptionsFromEnv({ RELAY_REDIS_ALLOW_PLAINTEXT: 'true' })
+    assert.equal(env.options.redisAllowPlaintext, true)
   })
 
   test('the environment maps onto the same options', () => {

@@ -46,10 +46,14 @@ async function startRelays(count, env) {
       RELAY_COALESCE_WINDOW_MS: '20',
       RELAY_METRICS: 'true',
       RELAY_METRICS_TOKEN: METRICS_TOKEN,
+      RELAY_METRICS_PORT: '0',
       ...env,
     }),
   )
-  for (const relay of relays) relay.url = await relay.listening
+  for (const relay of relays) {
+    relay.url = await relay.listening
+    relay.metricsUrl = /; metrics on (http:\/\/\S+)/.exec(relay.output.stdout)?.[1]
+  }
   return relays
 }
 
@@ -146,7 +150,7 @@ function assertNoLoss(seen) {
 async function metricsOf(relays) {
   const sums = new Map()
   for (const relay of relays) {
-    const response = await fetch(`${relay.url}/metrics`, {
+    const response = await fetch(relay.metricsUrl, {
       headers: { Authorization: `Bearer ${METRICS_TOKEN}` },
     })
     assert.equal(response.status, 200)
@@ -195,7 +199,7 @@ describe('relay scale-out: 3 instances, one Redis', () => {
       assertWithinBudget(30)
       assert.ok(calls.every((call) => call.status === 200))
 
-      assert.equal((await fetch(`${relays[0].url}/metrics`)).status, 401, 'the token is required')
+      assert.equal((await fetch(relays[0].metricsUrl)).status, 401, 'the token is required')
       const metric = await metricsOf(relays)
       assert.equal(metric('selligent_relay_smc_calls_total{outcome="200"}'), calls.length)
       assert.equal(metric('selligent_relay_smc_call_rows_count'), calls.length)
