@@ -36,9 +36,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const KB = 1024
 /**
  * Budgets in bytes, min + brotli: what fails the build. The browser ones are a ratchet, set just
- * above what the bundles weigh and lowered with every cut, so a regression fails CI. A feature may
- * raise them by its measured cost, never past {@link CAP}; a refactor must not raise them. Their
- * history is in docs/performance.md ("Size budgets").
+ * above what the bundles weigh, so a regression fails CI. A feature may raise them by its
+ * measured cost, and a change that makes the code clearly easier to read by what its issue
+ * allows, never past {@link CAP}. Their history is in docs/performance.md ("Size budgets").
  */
 const BUDGET = {
   esm: 6331,
@@ -48,8 +48,8 @@ const BUDGET = {
   // "Size").
   relay: 10 * KB + 2707 + 1521,
 }
-/** The hard cap of each browser bundle (6.5 KB): no budget may exceed it. */
-const CAP = 6656
+/** The hard cap of each browser bundle (8 KB): no budget may exceed it. */
+const CAP = 8192
 // Strings only analytics-next's own code carries (cookie names, its hosts, its plugin and
 // middleware names): any of them in a browser bundle means analytics-next was bundled.
 const ANALYTICS_NEXT_MARKERS = [

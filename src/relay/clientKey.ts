@@ -5,7 +5,7 @@ import type { ResolvedRelayOptions } from './RelayOptions.js'
 const UNKNOWN = 'unknown'
 
 /**
- * The key the per-client limit counts a request under (docs/relay.md#security-notes): the
+ * The key the per-client limit counts a request under (docs/relay.md#behind-a-proxy): the
  * address of the peer (`peer`, from the runtime adapter), or, when the peer is one of the
  * `trustedProxies`, the client address it names in `clientAddressHeader`. A value that is not an
  * IP address names nobody, and the peer counts. IPv4 addresses are keys as they are, IPv6 ones by
