@@ -37,6 +37,13 @@ export interface RelayOptions {
   readonly apiKey: string
   /** `SMC_API_SECRET`: secret of the SMC service account. Never logged, never answered. */
   readonly apiSecret: string
+  /**
+   * `RELAY_BASE_PATH`: the path the relay is mounted at inside a site's app, e.g. `/smc`, as
+   * browsers request it: the relay then serves `/smc/organizations/…`, `/smc/status` and
+   * `/smc/ready`, and answers any other path 404. Segments of letters, digits, `.`, `_`, `~` and
+   * `-`, each after a `/`, none of them `.` or `..`. Default none: the root.
+   */
+  readonly basePath?: string
   /** `SMC_EVENTS_LIST`: api name of the data list that receives event rows. Default `segment_events`. */
   readonly eventsList?: string
   /** `SMC_EVENTS_COLUMNS` (JSON): renamed or dropped event columns, as in the plugin's `columns` setting. Default: the nine standard columns. */
@@ -132,6 +139,8 @@ export interface ResolvedRelayOptions {
   readonly apiKeyHeader: string
   /** Strings that must never leave the relay: the key, the secret and their join. */
   readonly secrets: readonly string[]
+  /** See {@link RelayOptions.basePath}: `''` for the root. */
+  readonly basePath: string
   /** See {@link RelayOptions.eventsList}. */
   readonly eventsList: string
   /** Event columns in the order of a row; the first is the upsert key. */
@@ -184,6 +193,7 @@ export const ENV_NAMES = {
   organization: 'SMC_ORGANIZATION',
   apiKey: 'SMC_API_KEY',
   apiSecret: 'SMC_API_SECRET',
+  basePath: 'RELAY_BASE_PATH',
   eventsList: 'SMC_EVENTS_LIST',
   columns: 'SMC_EVENTS_COLUMNS',
   userLists: 'SMC_USER_LISTS',

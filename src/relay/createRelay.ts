@@ -263,9 +263,9 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
     try {
       cors = corsPolicy(request, url, config.allowsOrigin)
       // Probes come from load balancers, whatever the site's traffic: never limited.
-      if (request.method === 'GET' && url.pathname === '/status')
+      if (request.method === 'GET' && url.pathname === `${config.basePath}/status`)
         return jsonResponse(200, { status: 'ok' }, cors.headers)
-      if (request.method === 'GET' && url.pathname === '/ready') {
+      if (request.method === 'GET' && url.pathname === `${config.basePath}/ready`) {
         return (await limits.ready())
           ? jsonResponse(200, { status: 'ready' }, cors.headers)
           : jsonResponse(503, { status: 'shared store unreachable' }, cors.headers)

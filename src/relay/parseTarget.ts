@@ -58,7 +58,10 @@ export function parseTarget(
       'The request target must be a path on this host, written as URLs write it',
     )
   }
-  const matches = SHAPES.filter((s) => s.pattern.test(url.pathname))
+  // Under the mount path only; what follows it is read as the relay at the root reads its path.
+  const { basePath } = config
+  const path = url.pathname.startsWith(`${basePath}/`) ? url.pathname.slice(basePath.length) : ''
+  const matches = SHAPES.filter((s) => s.pattern.test(path))
   const match = matches.find((s) => s.method === method)
   if (!match) {
     if (matches.length) {
@@ -74,10 +77,10 @@ export function parseTarget(
     throw new RelayError(
       404,
       'ERR_NOT_FOUND',
-      'Only SMC list loads and static segment changes are relayed',
+      `Only SMC list loads and static segment changes are relayed, under ${basePath}/`,
     )
   }
-  const [, rawOrganization = '', list = '', segment = ''] = match.pattern.exec(url.pathname) ?? []
+  const [, rawOrganization = '', list = '', segment = ''] = match.pattern.exec(path) ?? []
 
   if (decode(rawOrganization) !== config.organization) {
     throw new RelayError(

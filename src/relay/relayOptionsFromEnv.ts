@@ -50,6 +50,7 @@ export function relayOptionsFromEnv(env: Readonly<Record<string, string | undefi
     organization: env[ENV_NAMES.organization] ?? '',
     apiKey: env[ENV_NAMES.apiKey] ?? '',
     apiSecret: env[ENV_NAMES.apiSecret] ?? '',
+    basePath: read('basePath'),
     eventsList: read('eventsList'),
     columns: columns(read('columns'), problems),
     userLists: list('userLists'),

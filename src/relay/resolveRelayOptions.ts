@@ -256,6 +256,7 @@ function resolveInto(
 
   return {
     smcApiUrl,
+    basePath: basePath(options.basePath, problems),
     organization,
     apiKeyHeader: `${apiKey}:${apiSecret}`,
     secrets: [`${apiKey}:${apiSecret}`, apiSecret, apiKey, ...secrets].filter((s) => s.length > 0),
@@ -282,6 +283,20 @@ function resolveInto(
     log: options.log ?? consoleLog,
     metrics: options.metrics,
   }
+}
+
+/**
+ * The mount path without a trailing `/` (`''` for the root), or a problem. Only characters URLs
+ * leave as they are, and no dot segments, so that the prefix reads the same raw as parsed, as the
+ * gate requires of a request target.
+ */
+function basePath(value: unknown, problems: string[]): string {
+  if (value === undefined || value === '/') return ''
+  if (typeof value === 'string' && /^(\/(?!\.\.?(\/|$))[\w.~-]+)+$/.test(value)) return value
+  problems.push(
+    `${optionLabel('basePath')} must be a path like /smc (letters, digits, ".", "_", "~" and "-" after each "/", no trailing "/"); got ${JSON.stringify(value)}`,
+  )
+  return ''
 }
 
 /** `https://acme.slgnt.eu` → `https://acme.slgnt.eu/Portal/Api`, or a problem. */

@@ -3,10 +3,17 @@ import type { Relay } from './createRelay.js'
 import { jsonResponse, RelayError } from './RelayError.js'
 
 /**
- * Serves a relay from `node:http` (or any server with the same request and response objects).
- * Imports nothing from Node at run time, so the relay module still loads on edge runtimes.
+ * A request as a framework may hand it on: Express and Connect strip their mount path from `url`
+ * and keep the target as received in `originalUrl`.
  */
-export function toNodeListener(relay: Relay): (req: IncomingMessage, res: ServerResponse) => void {
+type MountedRequest = IncomingMessage & { readonly originalUrl?: string }
+
+/**
+ * Serves a relay from `node:http`, or from a framework on it (Express's `app.use`, a Fastify route
+ * that hands over `request.raw` and `reply.raw`). Imports nothing from Node at run time, so the
+ * relay module still loads on edge runtimes.
+ */
+export function toNodeListener(relay: Relay): (req: MountedRequest, res: ServerResponse) => void {
   return (req, res) => {
     void handle(relay, req, res).catch(() => {
       // The client went away, or its request could not be read: nothing is left to answer.
@@ -25,8 +32,9 @@ const BAD_TARGET = new RelayError(
   'The request target must be a path on this host, like /organizations/…, with a valid Host header',
 )
 
-async function handle(relay: Relay, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const rawTarget = req.url ?? '/'
+async function handle(relay: Relay, req: MountedRequest, res: ServerResponse): Promise<void> {
+  // The path browsers request, mount path included: the relay's basePath is that path.
+  const rawTarget = req.originalUrl ?? req.url ?? '/'
   const method = req.method ?? 'GET'
   const headers = new Headers()
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {

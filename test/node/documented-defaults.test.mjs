@@ -33,6 +33,7 @@ const WORDED_RELAY = {
   columns: { code: {}, words: ['the nine standard columns'] },
   userLists: { code: [], words: ['none: group calls refused', 'none: group calls are refused'] },
   allowedOrigins: { code: [], words: ['none', 'none: same-origin or no `Origin` only'] },
+  basePath: { code: undefined, words: ['none: the root'] },
   clientAddressHeader: {
     code: undefined,
     words: ['none: the socket address', 'none: the socket address given by the runtime adapter'],
