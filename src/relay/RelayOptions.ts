@@ -73,6 +73,12 @@ export interface RelayOptions {
    * CLI and `startRelayServer` make it from `redisUrl`). Default none: each instance keeps its own.
    */
   readonly store?: RelayStore
+  /**
+   * `RELAY_COALESCE` (`true` or `false`): whether requests for one target share SMC calls. `false`:
+   * each request makes its own, for runtimes where a request cannot wait on another's I/O
+   * (Cloudflare Workers cancels it as hung). Default `true`.
+   */
+  readonly coalesce?: boolean
   /** `RELAY_COALESCE_WINDOW_MS`: how long the first request for a target waits for others to share its SMC call. Default 50. */
   readonly coalesceWindowMs?: number
   /**
@@ -155,6 +161,8 @@ export interface ResolvedRelayOptions {
   readonly instances: number
   /** See {@link RelayOptions.store}. */
   readonly store: RelayStore | undefined
+  /** See {@link RelayOptions.coalesce}. */
+  readonly coalesce: boolean
   /** See {@link RelayOptions.coalesceWindowMs}. */
   readonly coalesceWindowMs: number
   /** See {@link RelayOptions.maxCoalesceWaitMs}. */
@@ -200,6 +208,7 @@ export const ENV_NAMES = {
   allowedOrigins: 'RELAY_ALLOWED_ORIGINS',
   budgetPerMinute: 'RELAY_BUDGET_PER_MINUTE',
   instances: 'RELAY_INSTANCES',
+  coalesce: 'RELAY_COALESCE',
   coalesceWindowMs: 'RELAY_COALESCE_WINDOW_MS',
   maxCoalesceWaitMs: 'RELAY_MAX_COALESCE_WAIT_MS',
   maxRows: 'RELAY_MAX_ROWS',

@@ -33,6 +33,8 @@ export type TakeCall = (maxWaitMs: number) => Promise<TakenCall>
 
 /** How long batches wait and how much they hold. */
 export interface CoalescerBounds {
+  /** Whether requests join a batch they did not open; without, each batch is one request's. */
+  readonly shared: boolean
   /** How long a batch stays open for others after its first request. */
   readonly windowMs: number
   /** How much longer it may wait, still open, for the budget to allow its call. */
@@ -127,8 +129,9 @@ export function createCoalescer(
       leaving: false,
       deadline: Date.now() + bounds.windowMs + bounds.maxWaitMs,
     }
-    batch.timer = setTimeout(() => flush(batch), bounds.windowMs)
-    open.set(target.key, batch)
+    // A batch nobody else can join has nothing to wait for.
+    batch.timer = setTimeout(() => flush(batch), bounds.shared ? bounds.windowMs : 0)
+    if (bounds.shared) open.set(target.key, batch)
     return batch
   }
 

@@ -235,6 +235,7 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
 
   const coalescer = createCoalescer(
     {
+      shared: config.coalesce,
       windowMs: config.coalesceWindowMs,
       maxWaitMs: config.maxCoalesceWaitMs,
       maxRows: config.maxRows,

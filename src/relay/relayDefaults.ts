@@ -17,6 +17,8 @@ export const RELAY_DEFAULTS = {
   budgetPerMinute: 2500,
   /** `instances`: one relay, which keeps the whole budget. */
   instances: 1,
+  /** `coalesce`: shared calls, SMC's budget going furthest. */
+  coalesce: true,
   /** `coalesceWindowMs`: at most 1,200 calls a minute for one busy target. */
   coalesceWindowMs: 50,
   /**

@@ -57,6 +57,7 @@ export function relayOptionsFromEnv(env: Readonly<Record<string, string | undefi
     allowedOrigins: list('allowedOrigins'),
     budgetPerMinute: number('budgetPerMinute'),
     instances: number('instances'),
+    coalesce: flag('coalesce'),
     coalesceWindowMs: number('coalesceWindowMs'),
     maxCoalesceWaitMs: number('maxCoalesceWaitMs'),
     maxRows: number('maxRows'),

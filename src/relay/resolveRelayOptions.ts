@@ -61,14 +61,8 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
 export function resolveServerOptions(options: RelayServerOptions): ResolvedServerOptions {
   const problems: string[] = []
   const { redisUrl, metricsToken } = options
-  const flag = (name: 'serveMetrics' | 'redisAllowPlaintext'): boolean => {
-    const value: unknown = options[name] ?? RELAY_DEFAULTS[name]
-    if (typeof value === 'boolean') return value
-    problems.push(`${optionLabel(name)} must be true or false; got ${JSON.stringify(value)}`)
-    return false
-  }
-  const serveMetrics = flag('serveMetrics')
-  const redisAllowPlaintext = flag('redisAllowPlaintext')
+  const serveMetrics = flag('serveMetrics', options.serveMetrics, problems)
+  const redisAllowPlaintext = flag('redisAllowPlaintext', options.redisAllowPlaintext, problems)
   const relay = resolveInto(options, problems, [
     ...(redisUrl ? redisSecrets(redisUrl, redisAllowPlaintext, problems) : []),
     ...(metricsToken ? [metricsToken] : []),
@@ -151,6 +145,18 @@ function throwIfAny(problems: string[], secrets: readonly string[]): void {
 }
 
 type CountOption = EnvOption & keyof typeof RELAY_DEFAULTS
+
+/** Validates `true` or `false`, defaulted from {@link RELAY_DEFAULTS}. */
+function flag(
+  name: 'coalesce' | 'serveMetrics' | 'redisAllowPlaintext',
+  value: unknown,
+  problems: string[],
+): boolean {
+  const set: unknown = value ?? RELAY_DEFAULTS[name]
+  if (typeof set === 'boolean') return set
+  problems.push(`${optionLabel(name)} must be true or false; got ${JSON.stringify(set)}`)
+  return RELAY_DEFAULTS[name]
+}
 
 /** Validates whole numbers of at least `min`, defaulted from {@link RELAY_DEFAULTS}. */
 const counter =
@@ -267,6 +273,7 @@ function resolveInto(
     budgetPerMinute,
     instances,
     store: options.store,
+    coalesce: flag('coalesce', options.coalesce, problems),
     coalesceWindowMs: count('coalesceWindowMs', options.coalesceWindowMs, 0),
     maxCoalesceWaitMs: count('maxCoalesceWaitMs', options.maxCoalesceWaitMs, 0),
     maxRows: count('maxRows', options.maxRows, 1),

@@ -29,6 +29,22 @@ describe('relay coalescing', () => {
     assert.equal(h.sim.state().lists.segment_events.records.length, total)
   })
 
+  test('coalesce: false (Cloudflare Workers) gives each request a call of its own, without the window', async () => {
+    const relay = h.makeRelay({ coalesce: false, coalesceWindowMs: 5000 })
+    const started = Date.now()
+    const answers = await Promise.all(
+      Array.from({ length: 3 }, (_, c) => h.sendEvents([eventRow(`alone-${c}`)], { via: relay })),
+    )
+    for (const answer of answers) assert.equal(answer.body.result_code, 'Succeeded', answer.text)
+    assert.equal(h.sim.calls, 3, 'one call per request')
+    assert.ok(Date.now() - started < 5000, 'no request waited for others')
+    assert.throws(
+      () => h.makeRelay({ coalesce: 'no' }),
+      (error) =>
+        error.problems.includes('coalesce (RELAY_COALESCE) must be true or false; got "no"'),
+    )
+  })
+
   test('while the budget allows no call, callers wait in one open batch and share the next call instead of being refused', async () => {
     // 60 calls a minute: 6 at once, then one every 1.1 s.
     const relay = h.makeRelay({ budgetPerMinute: 60, coalesceWindowMs: 0, maxCoalesceWaitMs: 3000 })
