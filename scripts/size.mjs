@@ -40,14 +40,14 @@ const KB = 1024
  * history is in docs/performance.md ("Size budgets").
  */
 const BUDGET = {
-  esm: 6331,
-  iife: 6656,
+  esm: 7161,
+  iife: 7488,
   // Server side: set from what the relay weighed when it landed, plus headroom, then raised by
   // what scale-out measurably cost (docs/relay-scale-out.md, "Size").
   relay: 10 * KB + 2707,
 }
-/** The hard cap of each browser bundle (6.5 KB): no budget may exceed it. */
-const CAP = 6656
+/** The hard cap of each browser bundle (8 KB): no budget may exceed it. */
+const CAP = 8192
 // Strings only analytics-next's own code carries (cookie names, its hosts, its plugin and
 // middleware names): any of them in a browser bundle means analytics-next was bundled.
 const ANALYTICS_NEXT_MARKERS = [

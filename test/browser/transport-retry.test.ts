@@ -118,9 +118,9 @@ describe('transport: retries, backoff and drops (docs/design.md#verdicts)', () =
     const random = sinon.stub(Math, 'random')
     const bounds = [1, 2, 3, 20].map((failures) => {
       random.returns(0)
-      const low = retryDelay(failures, null)
+      const low = retryDelay(failures)
       random.returns(1)
-      return [low, retryDelay(failures, null)]
+      return [low, retryDelay(failures)]
     })
     expect(bounds).to.deep.equal([
       [250, 500],

@@ -1,6 +1,7 @@
 import { expect } from '@esm-bundle/chai'
 import sinon from 'sinon'
-import { CHUNK_BYTES, createTransport } from '../../src/transport/createTransport.js'
+import { createTransport } from '../../src/transport/createTransport.js'
+import { CHUNK_BYTES } from '../../src/transport/tunables.js'
 import type { DeliveryReport, Transport, TransportOptions } from '../../src/transport/types.js'
 import { namespace, recorded, script } from './helpers.js'
 import {
@@ -13,6 +14,9 @@ import {
   storedIds,
   waitFor,
 } from '../fixtures/frames.js'
+import { LOG_PREFIX } from '../../src/log/log.js'
+import { chunkKey, FIRST_CHUNK, type StoredChunk } from '../../src/transport/storedFormat.js'
+import { crashedTab, leaveCrashedQueue, storedChunk, storedRows } from '../fixtures/storedQueue.js'
 import { EVENTS, rowOf, transportOptions } from '../fixtures/wire.js'
 
 const open: Transport[] = []
@@ -40,9 +44,8 @@ function transportFor(ns: string, extra: Partial<TransportOptions> = {}) {
   return { transport, reports, push }
 }
 
-/** The queues persisted under `selligent-test:{ns}/…`, parsed. */
-const persisted = (ns: string): unknown[] =>
-  storageKeys(ns).map((key) => JSON.parse(localStorage.getItem(key) ?? 'null') as unknown)
+/** The chunks persisted under `selligent-test:{ns}/…`, decoded. */
+const persisted = (ns: string): unknown[] => storageKeys(ns).map(storedChunk)
 
 /**
  * Milliseconds the server holds its answer when a test needs the rows written while their request
@@ -52,8 +55,8 @@ const UNANSWERED_MS = 2500
 
 /** The ids of every row persisted for `ns`, sorted. */
 const persistedIds = (ns: string): string[] =>
-  (persisted(ns) as [string, [number, string, string[]][]][][])
-    .flatMap((chunk) => chunk.flatMap(([, rows]) => rows.map(([, id]) => id)))
+  storedRows(storageKeys(ns))
+    .map(([, id]) => id)
     .sort()
 
 describe('transport: persisted queue', function () {
@@ -92,18 +95,11 @@ describe('transport: persisted queue', function () {
     const { push } = transportFor(ns, { flushInterval: 60_000 })
     push(2)
     await waitFor(() => persisted(ns).length > 0)
-    const key = `${EVENTS.method} ${EVENTS.path}?${EVENTS.query}`
-    expect(persisted(ns)).to.deep.equal([
-      [
-        [
-          key,
-          [
-            [0, `${ns}-0`, rowOf(ns, 0)],
-            [0, `${ns}-1`, rowOf(ns, 1)],
-          ],
-        ],
-      ],
+    expect(storedRows(storageKeys(ns))).to.deep.equal([
+      [0, `${ns}-0`, rowOf(ns, 0)],
+      [0, `${ns}-1`, rowOf(ns, 1)],
     ])
+    expect(persisted(ns).map((chunk) => (chunk as StoredChunk).target)).to.deep.equal([EVENTS])
   })
 
   it('writes nothing and takes no lock when one request delivers every row in time', async () => {
@@ -292,16 +288,20 @@ describe('transport: persisted queue', function () {
     ['JSON of the wrong shape', '{"a":[1,{"b":null}]}'],
     ['rows of the wrong shape', '[["POST /x?y",[null,[1],["a",5],{"0":1}]],[7]]'],
   ] as const) {
-    it(`ignores ${name} left in storage and delivers new rows`, async () => {
+    it(`warns once of ${name} left in storage, and delivers the rows beside it and new rows`, async () => {
       const ns = namespace()
-      localStorage.setItem(`selligent-test:${ns}/crashed`, text)
-      sinon.stub(console, 'warn')
+      const good = leaveCrashedQueue(`selligent-test:${ns}`, EVENTS, [rowOf(ns, 9)])
+      const bad = [1, 2].map((i) => chunkKey(crashedTab(`selligent-test:${ns}`), FIRST_CHUNK + i))
+      for (const key of bad) localStorage.setItem(key, text)
+      const warn = sinon.stub(console, 'warn')
       const { transport, push } = transportFor(ns)
       await sleep(50)
       push(2)
-      await waitFor(() => transport.stats.sent === 2)
-      expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 2))
-      expect(localStorage.getItem(`selligent-test:${ns}/crashed`)).to.equal(null)
+      await waitFor(() => transport.stats.sent === 3)
+      expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 2).concat(`${ns}-9`))
+      const warnings = warn.getCalls().map(({ args }) => `${args[0]} ${args[1]}`)
+      expect(warnings).to.deep.equal([`${LOG_PREFIX} stored queue out of shape, not read:`])
+      for (const key of [good, ...bad]) expect(localStorage.getItem(key)).to.equal(null)
       expect(errors).to.deep.equal([])
     })
   }
