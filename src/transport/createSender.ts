@@ -161,7 +161,7 @@ export function createSender(
       // Refused whole, most likely for one bad row (or its size): the halves go again, down to
       // single rows, so only rows refused on their own are dropped, each with its own answer.
       stats.splitRequests += 2
-      const half = rows.length >> 1
+      const half = Math.floor(rows.length / 2)
       void send(lane, rows.slice(0, half), false)
       void send(lane, rows.slice(half), false)
     } else {

@@ -37,7 +37,7 @@ export interface PageLeave {
 function beacon(url: string, rows: QueuedRow[]): QueuedRow[] {
   if (navigator.sendBeacon(url, bodyOf(rows))) return []
   if (rows.length < 2) return rows
-  const half = rows.length >> 1
+  const half = Math.floor(rows.length / 2)
   return [...beacon(url, rows.slice(0, half)), ...beacon(url, rows.slice(half))]
 }
 
