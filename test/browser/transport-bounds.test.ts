@@ -3,11 +3,11 @@
 // recovering relay gets every row of a burst within the memory bounds.
 import { expect } from '@esm-bundle/chai'
 import sinon from 'sinon'
-import { createTransport } from '../../src/transport/createTransport.js'
-import type { DeliveryReport, Transport, TransportStats } from '../../src/transport/types.js'
+import type { DeliveryReport, TransportStats } from '../../src/transport/types.js'
 import { namespace, script } from './helpers.js'
 import { laneName } from '../../src/transport/storedFormat.js'
 import { storedRows } from '../fixtures/storedQueue.js'
+import { burst, BURST, BURST_PAD, closeTransports } from '../fixtures/transports.js'
 import {
   answered,
   clearStorage,
@@ -20,11 +20,10 @@ import {
   transportPageUrl,
   waitFor,
 } from '../fixtures/frames.js'
-import { EVENTS, rowOf, transportOptions } from '../fixtures/wire.js'
+import { EVENTS, transportOptions } from '../fixtures/wire.js'
 
-const BURST = 10_000
 /** Characters that make a row about as big as a realistic event row (~1 KB). */
-const PAD = 1000
+const PAD = BURST_PAD
 const options = transportOptions('')
 /**
  * Checks localStorage after every write to `ns`'s keys: the rows stored stay within the storage
@@ -59,29 +58,12 @@ function watchStorage(ns: string, storage: Storage = localStorage): () => number
 
 describe('transport: a burst past the storage bounds', function () {
   this.timeout(30_000)
-  const open: Transport[] = []
   afterEach(async () => {
-    for (const transport of open.splice(0)) transport.close()
+    closeTransports()
     closeFrames()
     sinon.restore()
     clearStorage('selligent-test:')
   })
-
-  /** A persisting transport in this page with the default bounds; `push` makes the burst. */
-  function burst(ns: string) {
-    const reports: DeliveryReport[] = []
-    const transport = createTransport(
-      transportOptions(ns, {
-        storageKey: `selligent-test:${ns}`,
-        onReport: (report) => reports.push(report),
-      }),
-    )
-    open.push(transport)
-    const push = (): void => {
-      for (let i = 0; i < BURST; i++) transport.push(EVENTS, rowOf(ns, i, PAD), `${ns}-${i}`)
-    }
-    return { transport, reports, push }
-  }
 
   it('delivers all 10,000 rows pushed in one task to a healthy relay, storage within its bounds', async () => {
     const ns = namespace()

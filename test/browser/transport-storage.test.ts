@@ -1,8 +1,6 @@
 import { expect } from '@esm-bundle/chai'
 import sinon from 'sinon'
-import { createTransport } from '../../src/transport/createTransport.js'
 import { CHUNK_BYTES } from '../../src/transport/tunables.js'
-import type { DeliveryReport, Transport, TransportOptions } from '../../src/transport/types.js'
 import { namespace, recorded, script } from './helpers.js'
 import {
   callsOn,
@@ -17,32 +15,15 @@ import {
 import { LOG_PREFIX } from '../../src/log/log.js'
 import { chunkKey, FIRST_CHUNK, type StoredChunk } from '../../src/transport/storedFormat.js'
 import { crashedTab, leaveCrashedQueue, storedChunk, storedRows } from '../fixtures/storedQueue.js'
-import { EVENTS, rowOf, transportOptions } from '../fixtures/wire.js'
+import { closeTransports, persistingTransportFor } from '../fixtures/transports.js'
+import { EVENTS, rowOf } from '../fixtures/wire.js'
 
-const open: Transport[] = []
 const errors: unknown[] = []
 const onError = (e: ErrorEvent | PromiseRejectionEvent): number =>
   errors.push('reason' in e ? e.reason : e.error)
 
 /** A persisting transport; its storage keys start with `selligent-test:{ns}`. */
-function transportFor(ns: string, extra: Partial<TransportOptions> = {}) {
-  const reports: DeliveryReport[] = []
-  const transport = createTransport(
-    transportOptions(ns, {
-      storageKey: `selligent-test:${ns}`,
-      onReport: (report) => reports.push(report),
-      ...extra,
-    }),
-  )
-  open.push(transport)
-  /** Pushes rows `from`…`from + count - 1`, each `pad` characters bigger than the smallest. */
-  const push = (count: number, from = 0, pad = 0): void => {
-    for (let i = from; i < from + count; i++) {
-      transport.push(EVENTS, rowOf(ns, i, pad), `${ns}-${i}`)
-    }
-  }
-  return { transport, reports, push }
-}
+const transportFor = persistingTransportFor
 
 /** The chunks persisted under `selligent-test:{ns}/…`, decoded. */
 const persisted = (ns: string): unknown[] => storageKeys(ns).map(storedChunk)
@@ -69,7 +50,7 @@ describe('transport: persisted queue', function () {
     addEventListener('unhandledrejection', onError)
   })
   afterEach(() => {
-    for (const transport of open.splice(0)) transport.close()
+    closeTransports()
     sinon.restore()
     removeEventListener('error', onError)
     removeEventListener('unhandledrejection', onError)
@@ -208,11 +189,11 @@ describe('transport: persisted queue', function () {
     // Offline nothing is sent: every row stays queued.
     sinon.stub(navigator, 'onLine').get(() => false)
     const { push } = transportFor(ns)
-    push(1000, 0, 300)
+    push(1000, { from: 0, pad: 300 })
     await waitFor(() => storageKeys(ns).length > 9)
     const setItem = sinon.spy(Storage.prototype, 'setItem')
     const removeItem = sinon.spy(Storage.prototype, 'removeItem')
-    push(3, 1000, 300)
+    push(3, { from: 1000, pad: 300 })
     // A write waits at least 10 times what the last took: the first one wrote the whole queue.
     await waitFor(() => persistedIds(ns).includes(`${ns}-1002`))
     // One chunk written, not the ~365 KB queue.
@@ -228,7 +209,7 @@ describe('transport: persisted queue', function () {
     sinon.stub(navigator, 'onLine').get(() => false)
     sinon.stub(console, 'warn')
     const { push } = transportFor(ns, { maxQueueRows: 1000 })
-    push(1000, 0, 300)
+    push(1000, { from: 0, pad: 300 })
     await waitFor(() => storageKeys(ns).length > 9)
     const chunkOf = (key: string): number => Number(/#(\d+)$/.exec(key)?.[1])
     const numbers = storageKeys(ns).map(chunkOf)
@@ -237,7 +218,7 @@ describe('transport: persisted queue', function () {
     const removeItem = sinon.spy(Storage.prototype, 'removeItem')
     // 100 rows more push the oldest 100 out: all of the first chunk (~90 rows) and the start of
     // the second.
-    push(100, 1000, 300)
+    push(100, { from: 1000, pad: 300 })
     await waitFor(() => persistedIds(ns).includes(`${ns}-1099`))
     const keysOf = (spy: sinon.SinonSpy): number[] =>
       callsOn(spy, ns).map(({ args }) => chunkOf(args[0]))
@@ -260,7 +241,7 @@ describe('transport: persisted queue', function () {
     const { transport, push } = transportFor(ns, { flushInterval: 200 })
     push(3)
     await sleep(150)
-    push(3, 3)
+    push(3, { from: 3 })
     await waitFor(() => transport.stats.sent === 6)
     expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 6))
     expect(warn.callCount).to.equal(1)
