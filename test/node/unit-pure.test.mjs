@@ -34,6 +34,9 @@ test('toJsonText: cycles, BigInt, __proto__ keys, long strings and throwing gett
     },
   }
   assert.equal(toJsonText({ getter }), '{}')
+  let deep = { leaf: 1 }
+  for (let i = 0; i < 9; i++) deep = { deep }
+  assert.match(toJsonText(deep), /"\[Truncated\]"/)
 })
 
 test('resolveColumns: every standard column by default, renamed or dropped on request', () => {
@@ -71,6 +74,10 @@ test('TokenBucket: a burst at once, then refilled over time; a pause empties it'
   assert.equal(bucket.left(), 0)
   assert.equal(bucket.take().waitMs, 5000)
   assert.equal(bucket.take(5000).taken, true)
+  // The pause started the bucket empty: after it, only what refilled meanwhile is left (5 s of
+  // 540 calls a minute, less the call taken ahead).
+  now += 5000
+  assert.equal(bucket.left(), 44)
 })
 
 test('splitResult: each caller hears of its own rows only, re-indexed to its body', () => {

@@ -30,7 +30,7 @@ for (const [name, text] of [
   ['an unknown method', '["GET /x?y",[]]'],
   ['a lane without a query', '["POST /x",[]]'],
   ['rows not in an array', '["POST /x?y",{}]'],
-  ['a row of two cells', '["POST /x?y",[[0,"a"]]]'],
+  ['a row of four cells', '["POST /x?y",[[0,"a",["a"],1]]]'],
   ['negative tries', '["POST /x?y",[[-1,"a",["a"]]]]'],
   ['an id that is not text', '["POST /x?y",[[0,1,["a"]]]]'],
   ['a cell that is not text', '["POST /x?y",[[0,"a",["a",5]]]]'],
