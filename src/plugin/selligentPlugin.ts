@@ -3,6 +3,7 @@ import { smcTarget } from '../smc/targets.js'
 import { smcVerdict } from '../smc/smcVerdict.js'
 import { log, LOG_PREFIX, warnOnce } from '../log/log.js'
 import { createTransport } from '../transport/createTransport.js'
+import { nothingSent } from '../transport/createReporter.js'
 import type { DeliveryReport, Target, Transport, TransportStats } from '../transport/types.js'
 import { version } from '../version.js'
 import { resolveSettings, type ResolvedSettings } from './resolveSettings.js'
@@ -179,18 +180,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     isLoaded: () => !!analytics,
     get stats() {
       // Before load only the held calls exist; nothing has been sent yet.
-      return (
-        transport?.stats ?? {
-          queued: held.length,
-          memoryOnly: held.length,
-          sent: 0,
-          requests: 0,
-          splitRequests: 0,
-          retried: 0,
-          beaconed: 0,
-          dropped: {},
-        }
-      )
+      return transport?.stats ?? { queued: held.length, memoryOnly: held.length, ...nothingSent() }
     },
     flush: async () => transport?.flush(),
     // Deregistered: deliver what is queued rather than leave it to the next page.

@@ -22,6 +22,16 @@ export interface Reporter {
   ): void
 }
 
+/** The counters of a transport that has sent nothing yet, besides what it holds. */
+export const nothingSent = (): Omit<TransportStats, 'queued' | 'memoryOnly'> => ({
+  sent: 0,
+  requests: 0,
+  splitRequests: 0,
+  retried: 0,
+  beaconed: 0,
+  dropped: {},
+})
+
 /** Creates the reporter of a transport whose owner hears of rows through `onReport`. */
 export function createReporter(queue: Queue, onReport: (report: DeliveryReport) => void): Reporter {
   const stats: TransportStats = {
@@ -31,12 +41,7 @@ export function createReporter(queue: Queue, onReport: (report: DeliveryReport) 
     get memoryOnly() {
       return queue.held_.rows_ - queue.stored_.rows_
     },
-    sent: 0,
-    requests: 0,
-    splitRequests: 0,
-    retried: 0,
-    beaconed: 0,
-    dropped: {},
+    ...nothingSent(),
   }
   return {
     stats,

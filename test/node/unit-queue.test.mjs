@@ -27,6 +27,18 @@ function queueOf(bounds = {}, persisting = true) {
   return { queue, add }
 }
 
+/** A queue with `bounds` holding e1, o1, e2, o2 pushed in that order to two lanes. */
+function interleaved(bounds) {
+  const { queue, add } = queueOf(bounds)
+  const events = queue.laneOf_(EVENTS)
+  const other = queue.laneOf_(OTHER)
+  add(events, 'e1')
+  add(other, 'o1')
+  add(events, 'e2')
+  add(other, 'o2')
+  return { queue, add, events, other }
+}
+
 /** Runs `trim` with the queue's one warning (queue full) silenced. */
 function trimQuietly(queue, overflowed) {
   const warn = console.warn
@@ -73,13 +85,7 @@ test('remove and putBack keep the tallies: removed rows leave them, put back row
 })
 
 test('trim: past the memory bounds the oldest waiting rows of any lane are dropped', () => {
-  const { queue, add } = queueOf({ maxMemoryRows: 3 })
-  const events = queue.laneOf_(EVENTS)
-  const other = queue.laneOf_(OTHER)
-  add(events, 'e1')
-  add(other, 'o1')
-  add(events, 'e2')
-  add(other, 'o2')
+  const { queue, add, events } = interleaved({ maxMemoryRows: 3 })
   add(events, 'e3')
   const dropped = []
   trimQuietly(queue, (lane, row) => dropped.push([lane === events ? 'events' : 'other', row.id_]))
@@ -103,13 +109,7 @@ test('trim: rows taken for a request are never dropped, whatever their age', () 
 })
 
 test('trim: past the storage bounds the oldest stored rows are demoted to memory only', () => {
-  const { queue, add } = queueOf({ maxQueueRows: 2 })
-  const events = queue.laneOf_(EVENTS)
-  const other = queue.laneOf_(OTHER)
-  add(events, 'e1')
-  add(other, 'o1')
-  add(events, 'e2')
-  add(other, 'o2')
+  const { queue, events, other } = interleaved({ maxQueueRows: 2 })
   queue.trim_(() => assert.fail('nothing is past the memory bounds'))
   const memoryOnly = (lane) => ids(lane.waiting_.filter((row) => row.chunk_ === undefined))
   assert.deepEqual(memoryOnly(events), ['e1'])
