@@ -4,6 +4,8 @@
 // or analytics-next's own Segment.io destination, both pointed at the bench's local server.
 import { AnalyticsBrowser, Context, segmentio } from '@segment/analytics-next'
 import { selligentPlugin } from '../dist/index.js'
+// Another build of this plugin, for comparing two builds in one run (BENCH_BEFORE in bench.mjs).
+import { selligentPlugin as selligentPluginBefore } from 'selligent-before'
 
 const WRITE_KEY = 'bench-write-key-0123456789'
 const ORGANIZATION = 'acme'
@@ -255,8 +257,8 @@ export async function prepare(kind, run, options = {}) {
   const tag = `r${String(run).padStart(4, '0')}`
   let plugin
   if (kind === 'baseline') plugin = baseline()
-  else if (kind === 'ours') {
-    plugin = selligentPlugin({
+  else if (kind === 'ours' || kind === 'before') {
+    plugin = (kind === 'ours' ? selligentPlugin : selligentPluginBefore)({
       organization: ORGANIZATION,
       // A list per run keeps each run's persisted queue (and tab lease) to itself.
       eventsDataListApiName: `bench_${tag}`,

@@ -23,6 +23,9 @@
 //   BENCH_PAGE_VIEW_REPS=15  measured repetitions of the page view
 //   BENCH_CACHED_SCRIPT=0    1: the page's script is cacheable, so Chrome caches its compiled code
 //                            (a returning visitor's page view)
+//   BENCH_BEFORE=            a directory holding another build's index.js (e.g. the dist of the
+//                            commit a change starts from): the page view then runs it too, as
+//                            `before`, side by side with dist/index.js in the same run
 //
 // What one run measures, for one setup and N contexts built up front in the page:
 // - main-thread time: Chrome's TaskDuration (DevTools protocol Performance.getMetrics, in thread
@@ -91,6 +94,7 @@ const FLOOR_MERGE = Number(env('BENCH_FLOOR_MERGE', '1'))
 const MODE = env('BENCH_MODE', 'all')
 const CACHED_SCRIPT = env('BENCH_CACHED_SCRIPT', '0') === '1'
 const PAGE_VIEW_REPS = Number(env('BENCH_PAGE_VIEW_REPS', '15'))
+const BEFORE = env('BENCH_BEFORE', '')
 const SETTLE_MS = 250
 const RUN_TIMEOUT_MS = 60_000
 const MEMORY_N = 10_000
@@ -103,10 +107,18 @@ const profileKind = process.argv.includes('--profile')
   : undefined
 // `floor` runs after `ours` in the warm-up round: it replays the request bodies `ours` sent.
 const SETUPS = ['baseline', 'ours', 'floor', 'segment']
-const PAGE_VIEW_SETUPS = ['baseline', 'ours', 'bare', 'floor', 'segment']
+const PAGE_VIEW_SETUPS = [
+  'baseline',
+  'ours',
+  ...(BEFORE ? ['before'] : []),
+  'bare',
+  'floor',
+  'segment',
+]
 const LABEL = {
   baseline: 'empty destination',
   ours: 'Selligent (this plugin)',
+  before: `Selligent, the build in ${BEFORE}`,
   bare: 'bare destination: rows mapped, one request',
   floor: `floor: its request bodies, prebuilt${FLOOR_MERGE > 1 ? `, ${FLOOR_MERGE} per request` : ''}`,
   segment: 'Segment.io (batching 20/1 s)',
@@ -119,10 +131,17 @@ if (!existsSync(resolve(root, 'dist/index.js'))) {
 
 // ---------------------------------------------------------------------------------------------
 // The page's code: bench/app.mjs with analytics-next and dist/index.js, bundled in memory.
+
+/** Resolves `selligent-before` (bench/app.mjs) to BENCH_BEFORE's index.js, or to dist's. */
+const beforeBuild = () => ({
+  name: 'selligent-before',
+  resolveId: (id) =>
+    id === 'selligent-before' ? resolve(root, BEFORE || 'dist', 'index.js') : null,
+})
 async function bundleApp() {
   const bundle = await rollup({
     input: resolve(root, 'bench/app.mjs'),
-    plugins: [nodeResolve({ browser: true }), commonjs()],
+    plugins: [beforeBuild(), nodeResolve({ browser: true }), commonjs()],
     onwarn: () => {},
   })
   const { output } = await bundle.generate({
@@ -429,7 +448,9 @@ async function runOnce(ctx, kind, n, runNo) {
     // page (rows the setup dropped, e.g. pushed out of a full queue, never arrive).
     // Only a setup that reports what it holds (this plugin's `stats`) can end a run this way;
     // Segment.io's keeps no counters, so its runs end when every event is in or at the timeout.
-    const quiet = () => kind === 'ours' && performance.now() - Math.max(r.lastAt, hooksDone) > 1500
+    const quiet = () =>
+      (kind === 'ours' || kind === 'before') &&
+      performance.now() - Math.max(r.lastAt, hooksDone) > 1500
     delivered = await waitUntil(
       () => r.ids.size >= expected || quiet(),
       deadline - performance.now(),

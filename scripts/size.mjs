@@ -41,12 +41,12 @@ const KB = 1024
  * allows, never past {@link CAP}. Their history is in docs/performance.md ("Size budgets").
  */
 const BUDGET = {
-  esm: 6331,
-  iife: 6656,
+  esm: 7219,
+  iife: 7548,
   // Server side: set from what the relay weighed when it landed, plus headroom, then raised by
   // what scale-out, then a security review's fixes, measurably cost (docs/relay-scale-out.md,
   // "Size").
-  relay: 10 * KB + 2707 + 1521,
+  relay: 10 * KB + 2707 + 1552,
 }
 /** The hard cap of each browser bundle (8 KB): no budget may exceed it. */
 const CAP = 8192

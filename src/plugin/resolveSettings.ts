@@ -11,40 +11,6 @@ const FLAG = 'true or false'
 const COUNT = 'a positive integer'
 const TEXT = 'a non-empty string'
 
-/**
- * The settings read as given: key, check, rule named in the message when the check fails, and
- * default (none: required). One table, so a setting's rule, default and known-ness cannot drift
- * apart; the docs' tables, TSDoc and test fixtures are checked against it (test/node/documented-defaults).
- * `proxyUrl` and the direct-mode keys depend on one another and are read apart.
- */
-export const SETTING_RULES: readonly (readonly [string, Check, string, unknown?])[] = [
-  ['organization', isText, TEXT],
-  [
-    'allowedEvents',
-    (v) => Array.isArray(v) && v.every((name) => typeof name === 'string'),
-    'an array of event names',
-  ],
-  ['eventsDataListApiName', isApiName, 'an api name ([A-Za-z0-9_-])', 'segment_events'],
-  ['sendAliasEvents', isFlag, FLAG, false],
-  ['sendGroupEvents', isFlag, FLAG, false],
-  ['sendPageEvents', isFlag, FLAG, false],
-  ['sendScreenEvents', isFlag, FLAG, false],
-  ['batchSize', isCount, COUNT, 100],
-  ['flushInterval', (v) => Number.isFinite(v) && (v as number) >= 0, 'a number ≥ 0 (ms)', 1000],
-  ['maxQueueRows', isCount, COUNT, 5000],
-  ['maxQueueBytes', isCount, COUNT, 1_000_000],
-  ['maxMemoryRows', isCount, COUNT, 15_000],
-  ['maxMemoryBytes', isCount, COUNT, 15_000_000],
-  ['maxAttempts', isCount, COUNT, 10],
-  ['persist', isFlag, FLAG, true],
-  ['debug', isFlag, FLAG, false],
-  ['columns', isObject, 'an object', {}],
-]
-/** The direct-mode settings; never read from markup, never echoed. */
-export const DIRECT_KEYS = ['smcAdminUrl', 'apiKey', 'apiSecret']
-/** Every setting's key. */
-export const SETTING_KEYS = ['proxyUrl', ...DIRECT_KEYS, ...SETTING_RULES.map(([key]) => key)]
-
 /** Settings after validation, with every default applied. */
 export interface ResolvedSettings {
   readonly organization: string
@@ -71,6 +37,65 @@ export interface ResolvedSettings {
   readonly debug: boolean
 }
 
+/** The settings {@link SETTING_RULES} reads, as given: `allowedEvents` and `columns` not resolved yet. */
+type RuledSettings = Omit<ResolvedSettings, 'allowedEvents' | 'columns' | 'baseUrl' | 'headers'> & {
+  readonly allowedEvents: readonly string[]
+  readonly columns: Readonly<Record<string, unknown>>
+}
+
+/** How one setting is read. */
+export interface SettingRule<T> {
+  /** Whether a given value is valid. */
+  readonly check_: Check
+  /** The rule a problem names when the check fails. */
+  readonly rule_: string
+  /** The value when none is given; none: the setting is required. */
+  readonly fallback_?: T
+}
+
+/**
+ * The settings read as given: check, rule named in the message when the check fails, and default
+ * (none: required). One table, so a setting's rule, default and known-ness cannot drift apart; the
+ * compiler holds it to {@link ResolvedSettings}, and the docs' tables, TSDoc and test fixtures are
+ * checked against it (test/node/documented-defaults). `proxyUrl` and the direct-mode keys depend
+ * on one another and are read apart.
+ */
+export const SETTING_RULES: { readonly [K in keyof RuledSettings]: SettingRule<RuledSettings[K]> } =
+  {
+    organization: { check_: isText, rule_: TEXT },
+    allowedEvents: {
+      check_: (v) => Array.isArray(v) && v.every((name) => typeof name === 'string'),
+      rule_: 'an array of event names',
+    },
+    eventsDataListApiName: {
+      check_: isApiName,
+      rule_: 'an api name ([A-Za-z0-9_-])',
+      fallback_: 'segment_events',
+    },
+    sendAliasEvents: { check_: isFlag, rule_: FLAG, fallback_: false },
+    sendGroupEvents: { check_: isFlag, rule_: FLAG, fallback_: false },
+    sendPageEvents: { check_: isFlag, rule_: FLAG, fallback_: false },
+    sendScreenEvents: { check_: isFlag, rule_: FLAG, fallback_: false },
+    batchSize: { check_: isCount, rule_: COUNT, fallback_: 100 },
+    flushInterval: {
+      check_: (v) => Number.isFinite(v) && (v as number) >= 0,
+      rule_: 'a number ≥ 0 (ms)',
+      fallback_: 1000,
+    },
+    maxQueueRows: { check_: isCount, rule_: COUNT, fallback_: 5000 },
+    maxQueueBytes: { check_: isCount, rule_: COUNT, fallback_: 1_000_000 },
+    maxMemoryRows: { check_: isCount, rule_: COUNT, fallback_: 15_000 },
+    maxMemoryBytes: { check_: isCount, rule_: COUNT, fallback_: 15_000_000 },
+    maxAttempts: { check_: isCount, rule_: COUNT, fallback_: 10 },
+    persist: { check_: isFlag, rule_: FLAG, fallback_: true },
+    debug: { check_: isFlag, rule_: FLAG, fallback_: false },
+    columns: { check_: isObject, rule_: 'an object', fallback_: {} },
+  }
+/** The direct-mode settings; never read from markup, never echoed. */
+export const DIRECT_KEYS = ['smcAdminUrl', 'apiKey', 'apiSecret']
+/** Every setting's key. */
+export const SETTING_KEYS = ['proxyUrl', ...DIRECT_KEYS, ...Object.keys(SETTING_RULES)]
+
 /** What {@link resolveSettings} found. `settings` is set only when `problems` is empty. */
 export interface Resolution {
   readonly settings: ResolvedSettings | undefined
@@ -86,7 +111,6 @@ export function resolveSettings(input: unknown): Resolution {
   const problems: string[] = []
   const warnings: string[] = []
   const raw = (isObject(input) ? input : {}) as Record<string, unknown>
-  const resolved: Record<string, unknown> = { headers: { 'Content-Type': 'text/plain' } }
   const bad = (key: string, rule: string, value = raw[key]): void => {
     let shown = 'a redacted value' // credentials are never echoed
     if (!/^api/.test(key)) {
@@ -99,13 +123,16 @@ export function resolveSettings(input: unknown): Resolution {
     problems.push(`"${key}" must be ${rule}; got ${shown}`)
   }
   /** The value of `key` when it passes `check`; a problem (or a missing one) otherwise. */
-  const take = (key: string, check: Check, rule: string, fallback?: unknown): unknown => {
+  const read = <T>(
+    key: string,
+    { check_: check, rule_: rule, fallback_: fallback }: SettingRule<T>,
+  ): T | undefined => {
     const value = raw[key]
     if (value === undefined) {
       if (fallback === undefined) problems.push(`"${key}" is required`)
       return fallback
     }
-    if (check(value)) return value
+    if (check(value)) return value as T
     bad(key, rule)
   }
 
@@ -113,19 +140,24 @@ export function resolveSettings(input: unknown): Resolution {
   for (const key in raw) {
     if (!SETTING_KEYS.includes(key)) warnings.push(`"${key}" is not a setting (a typo?)`)
   }
-  for (const setting of SETTING_RULES) resolved[setting[0]] = take(...setting)
-  // Looked up on every track call: a Set, however long the tracking plan.
-  resolved.allowedEvents = new Set(resolved.allowedEvents as string[] | undefined)
+  const given: Partial<Record<keyof RuledSettings, unknown>> = {}
+  for (const key of Object.keys(SETTING_RULES) as (keyof RuledSettings)[]) {
+    given[key] = read(key, SETTING_RULES[key] as SettingRule<unknown>)
+  }
+  // Complete when no problem was found, which alone lets the settings out.
+  const ruled = given as RuledSettings
   if (raw.apiSecret !== undefined) {
     warnings.push(
       '"apiSecret" is public: every visitor can read it; keep it in a relay ("proxyUrl")',
     )
   }
 
+  let baseUrl: string | undefined
+  let headers: Record<string, string> = { 'Content-Type': 'text/plain' }
   const proxy = raw.proxyUrl
   if (proxy !== undefined) {
     if (typeof proxy === 'string' && (proxy[0] === '/' || httpsOrLoopbackUrl(proxy))) {
-      resolved.baseUrl = proxy.replace(/\/+$/, '')
+      baseUrl = proxy.replace(/\/+$/, '')
     } else bad('proxyUrl', 'a path like "/smc" or an https URL')
     for (const key of DIRECT_KEYS) {
       if (raw[key] !== undefined) warnings.push(`"${key}" is ignored with "proxyUrl"`)
@@ -134,22 +166,33 @@ export function resolveSettings(input: unknown): Resolution {
     // Neither mode: the relay is the one to recommend.
     problems.push('"proxyUrl" is required (or, for direct mode, smcAdminUrl, apiKey and apiSecret)')
   } else {
-    const [adminUrl, key, secret] = DIRECT_KEYS.map((name) => take(name, isText, TEXT))
+    const [adminUrl, key, secret] = DIRECT_KEYS.map((name) =>
+      read(name, { check_: isText, rule_: TEXT }),
+    )
     const url = httpsOrLoopbackUrl(adminUrl)
     if (adminUrl && !url) bad('smcAdminUrl', 'an https URL (http only for localhost)')
     if (url && key && secret) {
-      resolved.baseUrl = `${url.origin}/Portal/Api`
-      resolved.headers = { 'X-ApiKey': `${key}:${secret}`, 'Content-Type': 'application/json' }
+      baseUrl = `${url.origin}/Portal/Api`
+      headers = { 'X-ApiKey': `${key}:${secret}`, 'Content-Type': 'application/json' }
     }
   }
 
-  resolved.columns = resolveColumns(
-    (resolved.columns as Record<string, unknown> | undefined) ?? {},
-    (key, rule, value) => bad(`columns.${key}`, rule, value),
+  const columns = resolveColumns(ruled.columns ?? {}, (key, rule, value) =>
+    bad(`columns.${key}`, rule, value),
   )
 
   return {
-    settings: problems.length ? undefined : (resolved as unknown as ResolvedSettings),
+    settings:
+      problems.length || baseUrl === undefined
+        ? undefined
+        : {
+            ...ruled,
+            // Looked up on every track call: a Set, however long the tracking plan.
+            allowedEvents: new Set(ruled.allowedEvents),
+            columns,
+            baseUrl,
+            headers,
+          },
     problems,
     warnings,
   }

@@ -3,6 +3,7 @@ import { smcTarget } from '../smc/targets.js'
 import { smcVerdict } from '../smc/smcVerdict.js'
 import { log, LOG_PREFIX, warnOnce } from '../log/log.js'
 import { createTransport } from '../transport/createTransport.js'
+import { nothingSent } from '../transport/createReporter.js'
 import type { DeliveryReport, Target, Transport, TransportStats } from '../transport/types.js'
 import { version } from '../version.js'
 import { resolveSettings, type ResolvedSettings } from './resolveSettings.js'
@@ -22,6 +23,20 @@ export interface SelligentPlugin extends Plugin {
   flush(): Promise<void>
 }
 
+/** The setting that sends each kind of call that is off unless turned on. */
+const TOGGLES = {
+  alias: 'sendAliasEvents',
+  group: 'sendGroupEvents',
+  page: 'sendPageEvents',
+  screen: 'sendScreenEvents',
+} as const satisfies Record<string, keyof ResolvedSettings>
+
+/**
+ * Aliases waiting for analytics-next's `alias` emitter at most: past it the oldest is sent with
+ * the ids the call holds.
+ */
+const MAX_WAITING_ALIASES = 100
+
 /** Whether the integrations object leaves the plugin on (analytics.js semantics). */
 function isEnabled(integrations: Record<string, unknown> | undefined): boolean {
   const own = integrations?.[PLUGIN_NAME]
@@ -36,9 +51,8 @@ function skipReason(ctx: Context, settings: ResolvedSettings): string | undefine
   if (type === 'track') {
     return settings.allowedEvents.has(event!) ? undefined : 'not in allowedEvents'
   }
-  // sendAliasEvents, sendGroupEvents, sendPageEvents, sendScreenEvents
-  const toggle = `send${type[0]!.toUpperCase()}${type.slice(1)}Events`
-  if ((settings as unknown as Record<string, unknown>)[toggle] !== true) return `${toggle} off`
+  const toggle = TOGGLES[type]
+  if (!settings[toggle]) return `${toggle} off`
 }
 
 /**
@@ -115,7 +129,8 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
 
   function deliver(ctx: Context, alias?: AliasIds): void {
     if (!analytics) {
-      if (held.push(ctx) > s.maxMemoryRows) held.shift()
+      held.push(ctx)
+      if (held.length > s.maxMemoryRows) held.shift()
       return
     }
     const { event } = ctx
@@ -149,7 +164,8 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
       if (skipped) {
         logSkipped(ctx, skipped)
       } else if (ctx.event.type === 'alias' && analytics?.user().id()) {
-        if (aliases.push(ctx) > 100) deliver(aliases.shift() as Context)
+        aliases.push(ctx)
+        if (aliases.length > MAX_WAITING_ALIASES) deliver(aliases.shift() as Context)
       } else deliver(ctx)
     } catch (error) {
       ctx.log('error', `${LOG_PREFIX} call not sent`, { error })
@@ -164,18 +180,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     isLoaded: () => !!analytics,
     get stats() {
       // Before load only the held calls exist; nothing has been sent yet.
-      return (
-        transport?.stats ?? {
-          queued: held.length,
-          memoryOnly: held.length,
-          sent: 0,
-          requests: 0,
-          splitRequests: 0,
-          retried: 0,
-          beaconed: 0,
-          dropped: {},
-        }
-      )
+      return transport?.stats ?? { queued: held.length, memoryOnly: held.length, ...nothingSent() }
     },
     flush: async () => transport?.flush(),
     // Deregistered: deliver what is queued rather than leave it to the next page.

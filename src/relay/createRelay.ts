@@ -135,7 +135,7 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
     const { smc, started, detail } = made
     const text = redact.text(smc.text)
     const verdict = smcVerdict(smc.status, text, rows.length)
-    const { refused_: listed, retry_: retry } = verdict
+    const { refused: listed, retry } = verdict
     const resultCode = resultCodeOf(text)
     // What SMC said, for messages: `400 ValidationFailed`, `404`.
     const said = `${smc.status}${resultCode ? ` ${resultCode}` : ''}`
@@ -150,7 +150,7 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
     })
 
     if (retry && !listed) {
-      const error = verdict.notFound_
+      const error = verdict.notFound
         ? misconfigured(
             'ERR_SMC_NOT_FOUND',
             `SMC does not know the ${target.names} (${said}); the relay's operator must create it in SMC or fix the relay's configuration`,

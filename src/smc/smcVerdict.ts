@@ -1,13 +1,14 @@
-import type { Verdict } from '../transport/types.js'
+import type { AnswerHeaders, Verdict } from '../transport/types.js'
 import { isRetryableStatus } from './isRetryableStatus.js'
+import { retryAfterMs } from './retryAfterMs.js'
 
 /** A {@link Verdict}, with what only the relay acts on. */
 export interface SmcVerdict extends Verdict {
   /**
    * SMC does not know the list or segment (HTTP 404 or `NotFound`): a configuration fault, so
-   * the rows are retried (`retry_`) while the relay's operator is told what is missing.
+   * the rows are retried (`retry`) while the relay's operator is told what is missing.
    */
-  readonly notFound_?: boolean
+  readonly notFound?: boolean
 }
 
 /**
@@ -15,16 +16,23 @@ export interface SmcVerdict extends Verdict {
  * direct mode and the relay alike (docs/design.md#verdicts). `status` is the HTTP status (0: no
  * answer), `text` the body: a `LoadDataResponseModel` when SMC answered, anything else otherwise
  * (a proxy's error page, SMC's plain-text 401). `rows`, when known, is how many rows the request
- * held: a listed index past them lists no row.
+ * held: a listed index past them lists no row. `headers` say how long to wait before a retry
+ * (see {@link retryAfterMs}).
  *
  * Never better than SMC's own word: a row counts as stored only when SMC answered 2xx with
  * `Succeeded` or `PartiallySucceeded`, did not list it, and counted no more failures than it
  * listed. So a retryable status, `ServiceUnavailable`, `InternalServerError`, a 404 or `NotFound`
  * retries every row; listed rows are refused, and when SMC did not vouch for the others (another
  * result code, or more failures counted than listed) those are retried; an answer that lists no
- * row and stores none refuses the request as a whole.
+ * row and stores none refuses the request as a whole: split in halves when its status says SMC
+ * judged the body (400, 413 too large, 422), so that only rows refused on their own are dropped.
  */
-export function smcVerdict(status: number, text: string, rows?: number): SmcVerdict {
+export function smcVerdict(
+  status: number,
+  text: string,
+  rows?: number,
+  headers?: AnswerHeaders,
+): SmcVerdict {
   let result: {
     result_code?: unknown
     invalid_records?: unknown
@@ -42,30 +50,40 @@ export function smcVerdict(status: number, text: string, rows?: number): SmcVerd
     isRetryableStatus(status) ||
     /^(ServiceUnavailable|InternalServerError)$/.test(code)
   ) {
-    return { retry_: true, notFound_: notFound }
+    return { retry: true, retryAfterMs: retryAfterMs(headers), notFound }
   }
   const refused: Record<number, unknown> = {}
   let listed = 0
-  // `[x].flat()` iterates x's items if it is an array, else x itself (skipped below).
-  for (const record of [result.invalid_records].flat() as ({
+  // One record given as itself rather than in an array counts too.
+  const found = result.invalid_records
+  const records: unknown[] = Array.isArray(found) ? found : [found]
+  for (const record of records as ({
     record_index?: unknown
     validation_code?: unknown
     message?: unknown
   } | null)[]) {
-    const index = record?.record_index as number
+    const index = record?.record_index
     // A row index: a whole number from 0, below `rows` when that is known.
-    if (index >>> 0 === index && !(index >= (rows as number)) && !(index in refused)) {
-      refused[index] = record?.validation_code ?? record?.message
+    if (
+      Number.isInteger(index) &&
+      (index as number) >= 0 &&
+      !((index as number) >= (rows as number)) &&
+      !((index as number) in refused)
+    ) {
+      refused[index as number] = record?.validation_code ?? record?.message
       listed++
     }
   }
   const stored = status > 199 && status < 300 && /^(Partially)?Succeeded$/.test(code)
   if (stored || listed) {
     return {
-      refused_: refused,
-      retry_: !stored || (result.number_of_failed_records as number) > listed,
-      reason_: `SMC refused: ${Object.values(refused)}`,
+      refused,
+      retry: !stored || (result.number_of_failed_records as number) > listed,
+      reason: `SMC refused: ${Object.values(refused).join(',')}`,
     }
   }
-  return { reason_: `SMC refused: ${code || text.slice(0, 200)}` }
+  return {
+    reason: `SMC refused: ${code || text.slice(0, 200)}`,
+    split: status === 400 || status === 413 || status === 422,
+  }
 }

@@ -22,19 +22,33 @@ export type Row = readonly string[]
 /**
  * What an answer means for the rows of its request, as the `judge` option says: the transport
  * knows nothing of the server's answers and acts on this alone (docs/design.md#verdicts). One of
- * four cases:
- * - `retry_`: the answer says nothing of the rows (no answer, a timeout, a rate limit, a server
- *   error): they are sent again later;
- * - `refused_`: the rows were delivered, except those at these indices of the request, refused
- *   for good (dropped as `invalid`) for `reason_`;
- * - both: the rows at the indices of `refused_` are refused for good (dropped as `invalid`) for
- *   `reason_`, and the server did not say the others were delivered: they are sent again later;
- * - neither: the request was refused as a whole for `reason_`, its rows dropped as `rejected`.
+ * five cases:
+ * - `retry`: the answer says nothing of the rows (no answer, a timeout, a rate limit, a server
+ *   error): they are sent again later, no earlier than `retryAfterMs` when the server said so;
+ * - `refused`: the rows were delivered, except those at these indices of the request, refused
+ *   for good (dropped as `invalid`) for `reason`;
+ * - both: the rows at the indices of `refused` are refused for good (dropped as `invalid`) for
+ *   `reason`, and the server did not say the others were delivered: they are sent again later;
+ * - `split`: the request was refused as a whole, perhaps for one row (or its size): a request of
+ *   several rows is sent again in halves, down to single rows;
+ * - none: the request was refused as a whole for `reason`, its rows dropped as `rejected`.
  */
 export interface Verdict {
-  readonly retry_?: boolean
-  readonly refused_?: Readonly<Record<number, unknown>>
-  readonly reason_?: string
+  /** The rows not refused are sent again later. */
+  readonly retry?: boolean
+  /** Milliseconds the server asked to wait before the next request; none: backoff. */
+  readonly retryAfterMs?: number | undefined
+  /** Indices of the rows refused for good, each with the server's word on it. */
+  readonly refused?: Readonly<Record<number, unknown>>
+  /** Why rows were refused. */
+  readonly reason?: string
+  /** Refused as a whole: a request of several rows goes again in halves. */
+  readonly split?: boolean
+}
+
+/** The headers of an answer, as much of them as a verdict reads. */
+export interface AnswerHeaders {
+  get(name: string): string | null
 }
 
 /** What happened to rows, reported to the transport's owner. */
@@ -64,7 +78,7 @@ export interface TransportStats {
   /** Requests sent with `fetch` (beacons are counted in `beaconed`). */
   requests: number
   /**
-   * Of `requests`, those that re-sent half of a request refused whole (400, 413, 422), to find
+   * Of `requests`, those that re-sent half of a request refused whole (the verdict's `split`), to find
    * the rows refused on their own.
    */
   splitRequests: number
@@ -110,8 +124,11 @@ export interface TransportOptions {
    * memory only.
    */
   readonly storageKey: string | undefined
-  /** Judges the answer to a request of `rows` rows: its HTTP status (0: no answer) and body. */
-  readonly judge: (status: number, text: string, rows: number) => Verdict
+  /**
+   * Judges the answer to a request of `rows` rows: its HTTP status (0: no answer), body and
+   * headers (none without an answer).
+   */
+  readonly judge: (status: number, text: string, rows: number, headers?: AnswerHeaders) => Verdict
   /** Called for every delivery outcome. */
   readonly onReport: (report: DeliveryReport) => void
   /** Logs each request and its answer to the console (at the level Chrome shows by default). */

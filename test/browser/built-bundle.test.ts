@@ -19,10 +19,16 @@ const PUBLIC_STATS = [
   'dropped',
 ]
 
-/** The internal names of a source file: property names ending in `_`. */
-async function internalNames(path: string): Promise<string[]> {
-  const source = await (await fetch(path)).text()
-  return [...new Set(source.match(/\b[A-Za-z]\w*_\b/g))]
+/** The internal names of a source text: property names ending in `_`. */
+const internalNames = (source: string): string[] => [...new Set(source.match(/\b[A-Za-z]\w*_\b/g))]
+
+/** Every source file a bundle was built from, by path (from its source map). */
+async function sourcesOf(bundle: string): Promise<Map<string, string>> {
+  const map = (await (await fetch(`${bundle}.map`)).json()) as {
+    sources: string[]
+    sourcesContent: string[]
+  }
+  return new Map(map.sources.map((path, i) => [path, map.sourcesContent[i] ?? '']))
 }
 
 /** Whether `value` is made of arrays, strings and numbers only: no object, so no property name. */
@@ -34,16 +40,24 @@ const plain = (value: unknown): boolean =>
 describe('the built bundles (internal names shortened)', function () {
   this.timeout(20_000)
 
-  it('contain none of the internal names the source uses', async () => {
-    const names = await internalNames('/src/transport/createTransport.ts')
-    expect(names, 'the source uses the convention').to.include.members(['waiting_', 'handedOver_'])
+  it('contain none of the internal names their source files use', async () => {
     for (const bundle of BUNDLES) {
+      const sources = await sourcesOf(bundle)
+      const names = [...new Set([...sources.values()].flatMap(internalNames))]
+      expect(names, 'the source uses the convention').to.include.members(['waiting_', 'take_'])
       const code = await (await fetch(bundle)).text()
       expect(
         names.filter((name) => new RegExp(`\\b${name}\\b`).test(code)),
         bundle,
       ).to.deep.equal([])
     }
+  })
+
+  it('share no internal name with the relay, which is built without shortening', async () => {
+    const sources = await sourcesOf(BUNDLES[0]!)
+    const shared = [...sources].filter(([path]) => path.includes('/src/smc/'))
+    expect(shared.length).to.be.above(0)
+    for (const [path, source] of shared) expect(internalNames(source), path).to.deep.equal([])
   })
 
   it('deliver, count and store with public names only', async () => {

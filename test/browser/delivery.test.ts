@@ -1,6 +1,8 @@
 import { expect } from '@esm-bundle/chai'
 import sinon from 'sinon'
+import { smcTarget } from '../../src/smc/targets.js'
 import { namespace, script, setup } from './helpers.js'
+import { leaveCrashedQueue } from '../fixtures/storedQueue.js'
 import {
   answered,
   clearStorage,
@@ -77,15 +79,15 @@ describe('delivery end to end: real analytics-next, the plugin, a real server', 
 
   it('a page that makes no call delivers the rows a crashed page left, once', async () => {
     const ns = namespace()
-    const target = `POST /organizations/acme/lists/${ns}/data/load?keyFields=EVENT_ID`
+    const target = smcTarget('acme', ns, ['EVENT_ID'])
     const ids = [0, 1, 2].map((i) => `${ns}-${i}`)
-    const rows = ids.map((id, i) => [0, id, [id, 'track', JSON.stringify({ i })]])
-    localStorage.setItem(`selligent:acme:${ns}/crashed`, JSON.stringify([[target, rows]]))
+    const rows = ids.map((id, i) => [id, 'track', JSON.stringify({ i })])
+    const crashed = leaveCrashedQueue(`selligent:acme:${ns}`, target, rows)
     await pluginPage(openFrame(pageUrl(ns)))
     await waitFor(async () => idsOf(await answered(ns)).length >= 3)
     await sleep(200)
     expect(idsOf(await answered(ns)).sort()).to.deep.equal(ids)
-    expect(localStorage.getItem(`selligent:acme:${ns}/crashed`)).to.equal(null)
+    expect(localStorage.getItem(crashed)).to.equal(null)
   })
 
   it('delivers every row once through an outage (503, then 200)', async () => {

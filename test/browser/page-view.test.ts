@@ -8,14 +8,17 @@ import { callsOn, clearStorage, idsOf, locksOf, sleep, waitFor } from '../fixtur
 const persisting = (ns: string) =>
   proxySettings(ns, { persist: true, eventsDataListApiName: ns, flushInterval: 20 })
 
-/** Spies on what the page listens to and on reads of localStorage's keys. */
+/** Spies on what the page listens to and on its reads of storage (any Storage method that reads). */
 function watchPage() {
   const listen = sinon.spy(window, 'addEventListener')
-  const keys = sinon.spy(Object, 'keys')
+  const reads = [
+    sinon.spy(Storage.prototype, 'key'),
+    sinon.spy(Storage.prototype, 'getItem'),
+    sinon.spy(Storage.prototype, 'length', ['get']).get,
+  ]
   return {
     listened: (): unknown[] => listen.getCalls().map(({ args }) => args[0]),
-    storageReads: (): number =>
-      keys.getCalls().filter(({ args }) => args[0] === localStorage).length,
+    storageReads: (): number => reads.reduce((sum, spy) => sum + spy.callCount, 0),
   }
 }
 
@@ -42,7 +45,7 @@ describe('a page view: what load() and the first calls cost', function () {
     await sleep(0)
     await sleep(0)
     expect(page.listened()).to.include('storage')
-    expect(page.storageReads()).to.equal(1)
+    expect(page.storageReads()).to.be.above(0)
   })
 
   it('the first call neither reads storage nor listens to it: a task of its own does', async () => {
@@ -58,7 +61,7 @@ describe('a page view: what load() and the first calls cost', function () {
     expect(page.storageReads()).to.equal(0)
     await sleep(0)
     expect(page.listened()).to.include('storage')
-    expect(page.storageReads()).to.equal(1)
+    expect(page.storageReads()).to.be.above(0)
     await waitFor(async () => idsOf(await recorded(ns)).length === 1)
   })
 

@@ -3,9 +3,11 @@
 // recovering relay gets every row of a burst within the memory bounds.
 import { expect } from '@esm-bundle/chai'
 import sinon from 'sinon'
-import { createTransport } from '../../src/transport/createTransport.js'
-import type { DeliveryReport, Transport, TransportStats } from '../../src/transport/types.js'
+import type { DeliveryReport, TransportStats } from '../../src/transport/types.js'
 import { namespace, script } from './helpers.js'
+import { laneName } from '../../src/transport/storedFormat.js'
+import { storedRows } from '../fixtures/storedQueue.js'
+import { burst, BURST, BURST_PAD, closeTransports } from '../fixtures/transports.js'
 import {
   answered,
   clearStorage,
@@ -18,11 +20,10 @@ import {
   transportPageUrl,
   waitFor,
 } from '../fixtures/frames.js'
-import { EVENTS, rowOf, transportOptions } from '../fixtures/wire.js'
+import { EVENTS, transportOptions } from '../fixtures/wire.js'
 
-const BURST = 10_000
 /** Characters that make a row about as big as a realistic event row (~1 KB). */
-const PAD = 1000
+const PAD = BURST_PAD
 const options = transportOptions('')
 /**
  * Checks localStorage after every write to `ns`'s keys: the rows stored stay within the storage
@@ -30,7 +31,7 @@ const options = transportOptions('')
  * seen stored at once.
  */
 function watchStorage(ns: string, storage: Storage = localStorage): () => number {
-  const target = JSON.stringify(`${EVENTS.method} ${EVENTS.path}?${EVENTS.query}`)
+  const target = JSON.stringify(laneName(EVENTS))
   const problems: string[] = []
   let most = 0
   const check = (): void => {
@@ -39,11 +40,7 @@ function watchStorage(ns: string, storage: Storage = localStorage): () => number
     if (chars > options.maxQueueBytes + keys.length * (target.length + 8)) {
       problems.push(`${chars} characters in ${keys.length} chunks`)
     }
-    const rows = keys.reduce(
-      (sum, key) =>
-        sum + (JSON.parse(storage.getItem(key) ?? '[[0,[]]]') as [0, []][])[0]![1].length,
-      0,
-    )
+    const rows = storedRows(keys).length
     if (rows > options.maxQueueRows) problems.push(`${rows} rows`)
     most = Math.max(most, rows)
   }
@@ -61,33 +58,19 @@ function watchStorage(ns: string, storage: Storage = localStorage): () => number
 
 describe('transport: a burst past the storage bounds', function () {
   this.timeout(30_000)
-  const open: Transport[] = []
   afterEach(async () => {
-    for (const transport of open.splice(0)) transport.close()
+    closeTransports()
     closeFrames()
     sinon.restore()
     clearStorage('selligent-test:')
   })
 
-  /** A persisting transport in this page with the default bounds; `push` makes the burst. */
-  function burst(ns: string) {
-    const reports: DeliveryReport[] = []
-    const transport = createTransport(
-      transportOptions(ns, {
-        storageKey: `selligent-test:${ns}`,
-        onReport: (report) => reports.push(report),
-      }),
-    )
-    open.push(transport)
-    const push = (): void => {
-      for (let i = 0; i < BURST; i++) transport.push(EVENTS, rowOf(ns, i, PAD), `${ns}-${i}`)
-    }
-    return { transport, reports, push }
-  }
-
   it('delivers all 10,000 rows pushed in one task to a healthy relay, storage within its bounds', async () => {
     const ns = namespace()
     const storage = watchStorage(ns)
+    // The requests sent during the burst are answered after the first write, which then holds
+    // every stored row.
+    await script(ns, [{ status: 200, delayMs: 500, times: 4 }, { status: 200 }])
     const { transport, push } = burst(ns)
     push()
     // Storage keeps what fits, the newest rows and those already sent; the rest, sent first, is
@@ -132,9 +115,7 @@ describe('transport: a burst past the storage bounds', function () {
     // The relay has failed the first request, and the queue is written.
     await waitFor(async () => (await answered(ns)).length > 0 && storageKeys(ns).length > 0)
     const { memoryOnly: heldOnly, queued } = page.transport.stats
-    const stored = storageKeys(ns).flatMap(
-      (key) => (JSON.parse(localStorage.getItem(key) ?? '') as [string, [0, string][]][])[0]![1],
-    )
+    const stored = storedRows(storageKeys(ns))
     expect(heldOnly).to.equal(queued - stored.length)
     expect(queued).to.equal(BURST)
     // What the page reported by the time it went.

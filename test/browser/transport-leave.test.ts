@@ -1,6 +1,5 @@
 import { expect } from '@esm-bundle/chai'
 import sinon from 'sinon'
-import { createTransport } from '../../src/transport/createTransport.js'
 import type { DeliveryReport } from '../../src/transport/types.js'
 import { namespace, script } from './helpers.js'
 import {
@@ -16,13 +15,15 @@ import {
   transportPageUrl,
   waitFor,
 } from '../fixtures/frames.js'
-import { EVENTS, rowOf, transportOptions } from '../fixtures/wire.js'
+import { closeTransports, transportFor } from '../fixtures/transports.js'
+import { EVENTS } from '../fixtures/wire.js'
 
 const bytes = (body: unknown): number => new TextEncoder().encode(JSON.stringify(body)).length
 
 describe('transport: page leave', function () {
   this.timeout(5000)
   afterEach(() => {
+    closeTransports()
     closeFrames()
     sinon.restore()
     clearStorage('selligent-test:')
@@ -80,13 +81,12 @@ describe('transport: page leave', function () {
 
   it('sends queued rows at once when the page becomes hidden', async () => {
     const ns = namespace()
-    const transport = createTransport(transportOptions(ns, { flushInterval: 60_000 }))
-    transport.push(EVENTS, rowOf(ns, 0), `${ns}-0`)
+    const { transport, push } = transportFor(ns, { flushInterval: 60_000 })
+    push(1)
     sinon.stub(document, 'visibilityState').get(() => 'hidden')
     document.dispatchEvent(new Event('visibilitychange'))
     await waitFor(() => transport.stats.sent === 1, 1000)
     expect(await storedIds(ns)).to.deep.equal([`${ns}-0`])
-    transport.close()
   })
 
   it('reports as lost the rows in memory only of a request still out when the page goes', async () => {
@@ -113,10 +113,8 @@ describe('transport: page leave', function () {
 
   it('never listens to unload or beforeunload (they keep pages out of the back/forward cache)', () => {
     const listen = sinon.spy(window, 'addEventListener')
-    const transport = createTransport(
-      transportOptions('none', { storageKey: 'selligent-test:unload' }),
-    )
-    transport.close()
+    transportFor('none', { storageKey: 'selligent-test:unload' })
+    closeTransports()
     const events = listen.getCalls().map((call) => call.args[0])
     expect(events).to.include('pagehide')
     expect(events).not.to.include.members(['unload'])

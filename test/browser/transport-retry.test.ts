@@ -1,8 +1,7 @@
 import { expect } from '@esm-bundle/chai'
 import sinon from 'sinon'
 import { retryDelay } from '../../src/transport/backoff.js'
-import { createTransport } from '../../src/transport/createTransport.js'
-import type { DeliveryReport, Target, Transport } from '../../src/transport/types.js'
+import type { Target } from '../../src/transport/types.js'
 import { namespace, script } from './helpers.js'
 import {
   answered,
@@ -13,22 +12,8 @@ import {
   storedIds,
   waitFor,
 } from '../fixtures/frames.js'
-import { EVENTS, rowOf, transportOptions } from '../fixtures/wire.js'
-
-const open: Transport[] = []
-
-/** A memory-only transport against the recording server namespace `ns`. */
-function transportFor(ns: string, extra: { maxAttempts?: number; debug?: boolean } = {}) {
-  const reports: DeliveryReport[] = []
-  const transport = createTransport(
-    transportOptions(ns, { onReport: (report) => reports.push(report), ...extra }),
-  )
-  open.push(transport)
-  const push = (count: number, target: Target = EVENTS, prefix = ns): void => {
-    for (let i = 0; i < count; i++) transport.push(target, rowOf(prefix, i), `${prefix}-${i}`)
-  }
-  return { transport, reports, push }
-}
+import { closeTransports, transportFor } from '../fixtures/transports.js'
+import { EVENTS } from '../fixtures/wire.js'
 
 /** Fake timers and clock; fetch, the server and `waitFor` stay real. */
 const fakeClock = (): sinon.SinonFakeTimers =>
@@ -38,7 +23,7 @@ const SLOW: Target = { ...EVENTS, path: '/organizations/acme/lists/slow/data/loa
 
 describe('transport: retries, backoff and drops (docs/design.md#verdicts)', () => {
   afterEach(() => {
-    for (const transport of open.splice(0)) transport.close()
+    closeTransports()
     sinon.restore()
   })
 
@@ -118,9 +103,9 @@ describe('transport: retries, backoff and drops (docs/design.md#verdicts)', () =
     const random = sinon.stub(Math, 'random')
     const bounds = [1, 2, 3, 20].map((failures) => {
       random.returns(0)
-      const low = retryDelay(failures, null)
+      const low = retryDelay(failures)
       random.returns(1)
-      return [low, retryDelay(failures, null)]
+      return [low, retryDelay(failures)]
     })
     expect(bounds).to.deep.equal([
       [250, 500],
@@ -163,7 +148,7 @@ describe('transport: retries, backoff and drops (docs/design.md#verdicts)', () =
       expect(report?.reason?.name).to.equal('DeliveryError')
       expect(report?.reason?.message).to.contain(`HTTP ${status}`).and.contain(EVENTS.path)
       expect(transport.stats.dropped).to.deep.equal({ rejected: 2 })
-      push(1, EVENTS, `${ns}-next`)
+      push(1, { target: EVENTS, prefix: `${ns}-next` })
       await transport.flush()
       expect(await storedIds(ns)).to.deep.equal([`${ns}-next-0`])
     })
@@ -246,7 +231,7 @@ describe('transport: retries, backoff and drops (docs/design.md#verdicts)', () =
     const ns = namespace()
     await scriptByPath(ns, { '/slow/': [{ status: 200, delayMs: 1500 }], '': [{ status: 200 }] })
     const { transport, push } = transportFor(ns)
-    push(2, SLOW, `${ns}-slow`)
+    push(2, { target: SLOW, prefix: `${ns}-slow` })
     push(2)
     void transport.flush()
     await waitFor(async () => (await storedIds(ns)).length === 2, 1000)
@@ -258,7 +243,7 @@ describe('transport: retries, backoff and drops (docs/design.md#verdicts)', () =
     const ns = namespace()
     await scriptByPath(ns, { '/slow/': [{ status: 503 }], '': [{ status: 200 }] })
     const { transport, push } = transportFor(ns)
-    push(2, SLOW, `${ns}-slow`)
+    push(2, { target: SLOW, prefix: `${ns}-slow` })
     await transport.flush()
     push(2)
     await waitFor(() => transport.stats.sent === 2, 1000)
@@ -269,7 +254,7 @@ describe('transport: retries, backoff and drops (docs/design.md#verdicts)', () =
     const ns = namespace()
     const { transport, push } = transportFor(ns)
     push(5)
-    push(2, SLOW, `${ns}-slow`)
+    push(2, { target: SLOW, prefix: `${ns}-slow` })
     await waitFor(() => transport.stats.sent === 7, 1000)
     const log = await answered(ns)
     expect(log.map((r) => [r.path, (r.body as unknown[]).length]).sort()).to.deep.equal([

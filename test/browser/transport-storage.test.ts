@@ -1,7 +1,6 @@
 import { expect } from '@esm-bundle/chai'
 import sinon from 'sinon'
-import { CHUNK_BYTES, createTransport } from '../../src/transport/createTransport.js'
-import type { DeliveryReport, Transport, TransportOptions } from '../../src/transport/types.js'
+import { CHUNK_BYTES } from '../../src/transport/tunables.js'
 import { namespace, recorded, script } from './helpers.js'
 import {
   callsOn,
@@ -13,36 +12,21 @@ import {
   storedIds,
   waitFor,
 } from '../fixtures/frames.js'
-import { EVENTS, rowOf, transportOptions } from '../fixtures/wire.js'
+import { LOG_PREFIX } from '../../src/log/log.js'
+import { chunkKey, FIRST_CHUNK, type StoredChunk } from '../../src/transport/storedFormat.js'
+import { crashedTab, leaveCrashedQueue, storedChunk, storedRows } from '../fixtures/storedQueue.js'
+import { closeTransports, persistingTransportFor } from '../fixtures/transports.js'
+import { EVENTS, rowOf } from '../fixtures/wire.js'
 
-const open: Transport[] = []
 const errors: unknown[] = []
 const onError = (e: ErrorEvent | PromiseRejectionEvent): number =>
   errors.push('reason' in e ? e.reason : e.error)
 
 /** A persisting transport; its storage keys start with `selligent-test:{ns}`. */
-function transportFor(ns: string, extra: Partial<TransportOptions> = {}) {
-  const reports: DeliveryReport[] = []
-  const transport = createTransport(
-    transportOptions(ns, {
-      storageKey: `selligent-test:${ns}`,
-      onReport: (report) => reports.push(report),
-      ...extra,
-    }),
-  )
-  open.push(transport)
-  /** Pushes rows `from`…`from + count - 1`, each `pad` characters bigger than the smallest. */
-  const push = (count: number, from = 0, pad = 0): void => {
-    for (let i = from; i < from + count; i++) {
-      transport.push(EVENTS, rowOf(ns, i, pad), `${ns}-${i}`)
-    }
-  }
-  return { transport, reports, push }
-}
+const transportFor = persistingTransportFor
 
-/** The queues persisted under `selligent-test:{ns}/…`, parsed. */
-const persisted = (ns: string): unknown[] =>
-  storageKeys(ns).map((key) => JSON.parse(localStorage.getItem(key) ?? 'null') as unknown)
+/** The chunks persisted under `selligent-test:{ns}/…`, decoded. */
+const persisted = (ns: string): unknown[] => storageKeys(ns).map(storedChunk)
 
 /**
  * Milliseconds the server holds its answer when a test needs the rows written while their request
@@ -52,8 +36,8 @@ const UNANSWERED_MS = 2500
 
 /** The ids of every row persisted for `ns`, sorted. */
 const persistedIds = (ns: string): string[] =>
-  (persisted(ns) as [string, [number, string, string[]][]][][])
-    .flatMap((chunk) => chunk.flatMap(([, rows]) => rows.map(([, id]) => id)))
+  storedRows(storageKeys(ns))
+    .map(([, id]) => id)
     .sort()
 
 describe('transport: persisted queue', function () {
@@ -66,7 +50,7 @@ describe('transport: persisted queue', function () {
     addEventListener('unhandledrejection', onError)
   })
   afterEach(() => {
-    for (const transport of open.splice(0)) transport.close()
+    closeTransports()
     sinon.restore()
     removeEventListener('error', onError)
     removeEventListener('unhandledrejection', onError)
@@ -92,18 +76,11 @@ describe('transport: persisted queue', function () {
     const { push } = transportFor(ns, { flushInterval: 60_000 })
     push(2)
     await waitFor(() => persisted(ns).length > 0)
-    const key = `${EVENTS.method} ${EVENTS.path}?${EVENTS.query}`
-    expect(persisted(ns)).to.deep.equal([
-      [
-        [
-          key,
-          [
-            [0, `${ns}-0`, rowOf(ns, 0)],
-            [0, `${ns}-1`, rowOf(ns, 1)],
-          ],
-        ],
-      ],
+    expect(storedRows(storageKeys(ns))).to.deep.equal([
+      [0, `${ns}-0`, rowOf(ns, 0)],
+      [0, `${ns}-1`, rowOf(ns, 1)],
     ])
+    expect(persisted(ns).map((chunk) => (chunk as StoredChunk).target)).to.deep.equal([EVENTS])
   })
 
   it('writes nothing and takes no lock when one request delivers every row in time', async () => {
@@ -212,11 +189,11 @@ describe('transport: persisted queue', function () {
     // Offline nothing is sent: every row stays queued.
     sinon.stub(navigator, 'onLine').get(() => false)
     const { push } = transportFor(ns)
-    push(1000, 0, 300)
+    push(1000, { from: 0, pad: 300 })
     await waitFor(() => storageKeys(ns).length > 9)
     const setItem = sinon.spy(Storage.prototype, 'setItem')
     const removeItem = sinon.spy(Storage.prototype, 'removeItem')
-    push(3, 1000, 300)
+    push(3, { from: 1000, pad: 300 })
     // A write waits at least 10 times what the last took: the first one wrote the whole queue.
     await waitFor(() => persistedIds(ns).includes(`${ns}-1002`))
     // One chunk written, not the ~365 KB queue.
@@ -232,7 +209,7 @@ describe('transport: persisted queue', function () {
     sinon.stub(navigator, 'onLine').get(() => false)
     sinon.stub(console, 'warn')
     const { push } = transportFor(ns, { maxQueueRows: 1000 })
-    push(1000, 0, 300)
+    push(1000, { from: 0, pad: 300 })
     await waitFor(() => storageKeys(ns).length > 9)
     const chunkOf = (key: string): number => Number(/#(\d+)$/.exec(key)?.[1])
     const numbers = storageKeys(ns).map(chunkOf)
@@ -241,7 +218,7 @@ describe('transport: persisted queue', function () {
     const removeItem = sinon.spy(Storage.prototype, 'removeItem')
     // 100 rows more push the oldest 100 out: all of the first chunk (~90 rows) and the start of
     // the second.
-    push(100, 1000, 300)
+    push(100, { from: 1000, pad: 300 })
     await waitFor(() => persistedIds(ns).includes(`${ns}-1099`))
     const keysOf = (spy: sinon.SinonSpy): number[] =>
       callsOn(spy, ns).map(({ args }) => chunkOf(args[0]))
@@ -264,7 +241,7 @@ describe('transport: persisted queue', function () {
     const { transport, push } = transportFor(ns, { flushInterval: 200 })
     push(3)
     await sleep(150)
-    push(3, 3)
+    push(3, { from: 3 })
     await waitFor(() => transport.stats.sent === 6)
     expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 6))
     expect(warn.callCount).to.equal(1)
@@ -292,16 +269,20 @@ describe('transport: persisted queue', function () {
     ['JSON of the wrong shape', '{"a":[1,{"b":null}]}'],
     ['rows of the wrong shape', '[["POST /x?y",[null,[1],["a",5],{"0":1}]],[7]]'],
   ] as const) {
-    it(`ignores ${name} left in storage and delivers new rows`, async () => {
+    it(`warns once of ${name} left in storage, and delivers the rows beside it and new rows`, async () => {
       const ns = namespace()
-      localStorage.setItem(`selligent-test:${ns}/crashed`, text)
-      sinon.stub(console, 'warn')
+      const good = leaveCrashedQueue(`selligent-test:${ns}`, EVENTS, [rowOf(ns, 9)])
+      const bad = [1, 2].map((i) => chunkKey(crashedTab(`selligent-test:${ns}`), FIRST_CHUNK + i))
+      for (const key of bad) localStorage.setItem(key, text)
+      const warn = sinon.stub(console, 'warn')
       const { transport, push } = transportFor(ns)
       await sleep(50)
       push(2)
-      await waitFor(() => transport.stats.sent === 2)
-      expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 2))
-      expect(localStorage.getItem(`selligent-test:${ns}/crashed`)).to.equal(null)
+      await waitFor(() => transport.stats.sent === 3)
+      expect((await storedIds(ns)).sort()).to.deep.equal(expectedIds(ns, 2).concat(`${ns}-9`))
+      const warnings = warn.getCalls().map(({ args }) => `${args[0]} ${args[1]}`)
+      expect(warnings).to.deep.equal([`${LOG_PREFIX} stored queue out of shape, not read:`])
+      for (const key of [good, ...bad]) expect(localStorage.getItem(key)).to.equal(null)
       expect(errors).to.deep.equal([])
     })
   }

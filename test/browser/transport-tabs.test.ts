@@ -14,13 +14,13 @@ import {
   transportPageUrl,
   waitFor,
 } from '../fixtures/frames.js'
+import { leaveCrashedQueue } from '../fixtures/storedQueue.js'
 import { EVENTS, rowOf } from '../fixtures/wire.js'
 
 /** What a page that crashed with `count` rows queued leaves in storage: a key nobody holds. */
-function leaveCrashedQueue(ns: string, count: number): void {
-  const rows = Array.from({ length: count }, (_, i) => [0, `${ns}-${i}`, rowOf(ns, i)])
-  const target = `${EVENTS.method} ${EVENTS.path}?${EVENTS.query}`
-  localStorage.setItem(`selligent-test:${ns}/crashed`, JSON.stringify([[target, rows]]))
+function leaveCrashed(ns: string, count: number): string {
+  const rows = Array.from({ length: count }, (_, i) => rowOf(ns, i))
+  return leaveCrashedQueue(`selligent-test:${ns}`, EVENTS, rows)
 }
 
 /** Long enough for a second send to show. */
@@ -40,16 +40,16 @@ describe('transport: several tabs, Web Locks', function () {
 
   it('a new page delivers the rows a crashed page left in storage', async () => {
     const ns = namespace()
-    leaveCrashedQueue(ns, 10)
+    const crashed = leaveCrashed(ns, 10)
     openFrame(transportPageUrl(ns, 20))
     await waitFor(async () => (await storedIds(ns)).length === 10)
     await expectEachSentOnce(ns, expectedIds(ns, 10))
-    expect(localStorage.getItem(`selligent-test:${ns}/crashed`)).to.equal(null)
+    expect(localStorage.getItem(crashed)).to.equal(null)
   })
 
   it('two pages opened together send the rows a crashed page left once, not twice', async () => {
     const ns = namespace()
-    leaveCrashedQueue(ns, 30)
+    leaveCrashed(ns, 30)
     openFrame(transportPageUrl(ns, 20))
     openFrame(transportPageUrl(ns, 20))
     await waitFor(async () => (await storedIds(ns)).length >= 30)
@@ -139,7 +139,7 @@ describe('transport: several tabs, no Web Locks', function () {
 
   it('pages leave the rows a crashed page left alone; a page with Web Locks sends them once', async () => {
     const ns = namespace()
-    leaveCrashedQueue(ns, 10)
+    const crashed = leaveCrashed(ns, 10)
     const pages = await Promise.all([
       transportPage(openFrame(transportPageUrl(ns, 20, '&nolocks'))),
       transportPage(openFrame(transportPageUrl(ns, 20, '&nolocks'))),
@@ -147,7 +147,7 @@ describe('transport: several tabs, no Web Locks', function () {
     pages[0]?.push(`${ns}-own`, 3)
     await waitFor(async () => (await storedIds(ns)).length === 3)
     await settle()
-    expect(storageKeys(ns)).to.deep.equal([`selligent-test:${ns}/crashed`])
+    expect(storageKeys(ns)).to.deep.equal([crashed])
     openFrame(transportPageUrl(ns, 20))
     await waitFor(async () => (await storedIds(ns)).length === 13)
     await settle()

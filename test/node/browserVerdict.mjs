@@ -15,6 +15,6 @@ export const verdictOf = (sent) => smcVerdict(sent.status, sent.text)
  */
 export function deliveredRows(sent, rows) {
   const verdict = verdictOf(sent)
-  if (!verdict.refused_ || verdict.retry_) return []
-  return rows.filter((_, i) => !(i in verdict.refused_))
+  if (!verdict.refused || verdict.retry) return []
+  return rows.filter((_, i) => !(i in verdict.refused))
 }

@@ -19,7 +19,8 @@ const { SETTING_RULES, SETTING_KEYS, STANDARD_COLUMNS, RELAY_DEFAULTS } = await 
 
 /** Each plugin setting's default; `undefined` for those without one (required, or mode-dependent). */
 const PLUGIN_DEFAULTS = new Map(SETTING_KEYS.map((key) => [key, undefined]))
-for (const [key, , , fallback] of SETTING_RULES) PLUGIN_DEFAULTS.set(key, fallback)
+for (const [key, { fallback_: fallback }] of Object.entries(SETTING_RULES))
+  PLUGIN_DEFAULTS.set(key, fallback)
 
 /**
  * Defaults the docs give in words rather than as a value: the wordings accepted for each (docs
@@ -249,7 +250,9 @@ describe('documented defaults: the plugin', () => {
         ...tsdocFields(source, 'SelligentDirectMode'),
       ].filter(([, field]) => field.text),
     ])
-    const required = SETTING_RULES.filter((rule) => rule[3] === undefined).map(([key]) => key)
+    const required = Object.entries(SETTING_RULES)
+      .filter(([, rule]) => rule.fallback_ === undefined)
+      .map(([key]) => key)
     const problems = [
       ...unmatched(fields, 'SelligentSettings', PLUGIN_DEFAULTS),
       ...misstatements(PLUGIN_DEFAULTS, WORDED_PLUGIN, fields, (field) => field.said),

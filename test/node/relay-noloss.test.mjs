@@ -76,10 +76,10 @@ describe('relay: no loss under faults', () => {
         counts.requests++
         const sent = await h.sendEvents(batch.rows, { via: relay })
         const verdict = verdictOf(sent)
-        const listed = batch.rows.filter((_, i) => verdict.refused_ && i in verdict.refused_)
+        const listed = batch.rows.filter((_, i) => verdict.refused && i in verdict.refused)
         const others = batch.rows.filter((row) => !listed.includes(row))
         for (const row of listed) refuse(row, sent)
-        if (verdict.retry_) {
+        if (verdict.retry) {
           if (!others.length) continue
           counts.retried++
           // Retry-After as given for a 429, since the relay then holds back for that long; other
@@ -89,7 +89,7 @@ describe('relay: no loss under faults', () => {
             (sent.status === 429 ? wait * 1000 : Math.min(200, wait * 20)) + random() * 20,
           )
           batches.push({ rows: others, tries: batch.tries })
-        } else if (verdict.refused_) {
+        } else if (verdict.refused) {
           const stored = storedIds()
           for (const row of others) {
             counts.delivered++
