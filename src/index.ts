@@ -10,4 +10,5 @@ export type {
 } from './plugin/SelligentSettings.js'
 export type { StandardColumn } from './smc/columns.js'
 export { DeliveryError } from './transport/DeliveryError.js'
-export type { TransportStats, Target } from './transport/types.js'
+export type { TransportStats } from './transport/types.js'
+export type { Target } from './smc/Target.js'

@@ -1,7 +1,7 @@
 import type { SegmentEvent } from '@segment/analytics-next'
 import { isApiName } from '../smc/isApiName.js'
 import { smcTarget } from '../smc/targets.js'
-import type { Row, Target } from '../transport/types.js'
+import type { Row, Target } from '../smc/Target.js'
 import { cell } from './toEventRow.js'
 
 /** Where a row goes and the row itself. */

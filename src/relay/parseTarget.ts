@@ -1,6 +1,6 @@
 import { isApiName } from '../smc/isApiName.js'
 import { smcTarget } from '../smc/targets.js'
-import type { Target } from '../transport/types.js'
+import type { Target } from '../smc/Target.js'
 import { RelayError } from './RelayError.js'
 import type { ResolvedRelayOptions } from './RelayOptions.js'
 

@@ -1,4 +1,4 @@
-import type { AnswerHeaders } from '../transport/types.js'
+import type { AnswerHeaders } from './Verdict.js'
 
 /**
  * Milliseconds an answer asks to wait before the next request: SMC's `X-RateLimit-Reset`

@@ -1,4 +1,4 @@
-import type { AnswerHeaders, Verdict } from '../transport/types.js'
+import type { AnswerHeaders, Verdict } from './Verdict.js'
 import { isRetryableStatus } from './isRetryableStatus.js'
 import { retryAfterMs } from './retryAfterMs.js'
 

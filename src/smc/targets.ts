@@ -1,4 +1,4 @@
-import type { Target } from '../transport/types.js'
+import type { Target } from './Target.js'
 
 // The places SMC takes rows (docs/design.md#targets). The plugin builds its targets with this
 // function, and the relay accepts only paths it makes, so both sides agree by construction. The

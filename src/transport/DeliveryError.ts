@@ -1,4 +1,4 @@
-import type { Target } from './types.js'
+import type { Target } from '../smc/Target.js'
 
 /** Rows the server refused for good, that ran out of attempts, or that the full queue pushed out. */
 export class DeliveryError extends Error {

@@ -2,7 +2,8 @@ import { log } from '../log/log.js'
 import { storedSize, type Lane, type QueuedRow } from './records.js'
 import { FIRST_CHUNK, laneName } from './storedFormat.js'
 import { CHUNK_BYTES } from './tunables.js'
-import type { Target, TransportOptions } from './types.js'
+import type { Target } from '../smc/Target.js'
+import type { TransportOptions } from './types.js'
 
 /** Rows and their bytes, as stored. */
 interface Tally {

@@ -1,4 +1,4 @@
-import type { Target } from './types.js'
+import type { Target } from '../smc/Target.js'
 
 // The transport's records. Their property names end in `_`: the browser build shortens them
 // (docs/design.md#readable-names-shortened-by-the-build), and none of them leaves the transport.

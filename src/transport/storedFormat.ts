@@ -1,5 +1,5 @@
 import { toAsciiJson, type QueuedRow } from './records.js'
-import type { Target } from './types.js'
+import type { Target } from '../smc/Target.js'
 
 // What the transport writes to storage, and how it reads it back (docs/design.md#chunked-storage):
 // every tab writes under a key of its own, `{storageKey}/{tab id}`, in chunks `{tab key}#{n}`,

@@ -1,7 +1,7 @@
 import { expect } from '@esm-bundle/chai'
 import sinon from 'sinon'
 import { retryDelay } from '../../src/transport/backoff.js'
-import type { Target } from '../../src/transport/types.js'
+import type { Target } from '../../src/smc/Target.js'
 import { namespace, script } from './helpers.js'
 import {
   answered,
