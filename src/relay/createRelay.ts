@@ -13,6 +13,7 @@ import { createRedactor } from './createRedactor.js'
 import { createSharedLimits } from './createSharedLimits.js'
 import { createSlots } from './createSlots.js'
 import { corsPolicy, preflightResponse, type CorsDecision } from './corsPolicy.js'
+import { identityCheck } from './identityCheck.js'
 import { parseTarget, type RelayTarget } from './parseTarget.js'
 import { CLIENT_ABORTED, createBodyMemory, readRows } from './readRows.js'
 import { JSON_HEADERS, jsonResponse, RelayError } from './RelayError.js'
@@ -60,6 +61,9 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
   const { metrics } = config
   const slots = createSlots(config.maxSmcCalls)
   const memory = createBodyMemory(config.maxBufferedBytes)
+  const checkIdentity = config.identitySecrets.length
+    ? identityCheck(config.identitySecrets, config.identityMaxLifetimeS)
+    : undefined
 
   const budgetExhausted = (waitMs: number): RelayError =>
     new RelayError(
@@ -287,6 +291,7 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
       const rows = await readRows(request, target.arity, bodyLimits)
       held = rows.bytes
       rowCount = rows.rows.length
+      if (target.segmentChange) await checkIdentity?.(target.identityToken, rows.rows)
       metrics?.accepted(rowCount)
       const answer = await coalescer.submit(target, rows)
       if (answer.code) metrics?.refused(answer.code, rowCount)

@@ -127,7 +127,7 @@ export async function createHarness(options = {}) {
       organization: ORGANIZATION,
       apiKey: API_KEY,
       apiSecret: API_SECRET,
-      userLists: ['USERS_SEGMENT'],
+      segments: ['USERS_SEGMENT/SegmentToSMCStatic:MAIL:remove'],
       allowedOrigins: ['https://shop.example'],
       coalesceWindowMs: 5,
       log: (entry) => logs.push(entry),

@@ -112,10 +112,11 @@ describe("relay verdicts: SMC's word, per caller", () => {
     assert.match(errors[0].message, /segment_evnts/)
   })
 
-  test('a missing static segment: 502 with Retry-After; the error line names the segment', async () => {
+  test('an allowed static segment SMC lacks: 502 with Retry-After; the error line names it', async () => {
     h.logs.length = 0
+    const relay = h.makeRelay({ segments: ['USERS_SEGMENT/Missing:MAIL'] })
     const path = `/organizations/${ORGANIZATION}/lists/USERS_SEGMENT/segments/Missing/data/load?keyFields=MAIL&fields=MAIL`
-    const answer = await h.send(path, { body: [['jane@example.com']] })
+    const answer = await h.send(path, { body: [['jane@example.com']], via: relay })
     assertRefused(answer, 502, 'ERR_SMC_NOT_FOUND')
     assert.ok(
       h.logs.some((entry) => entry.level === 'error' && /"Missing"/.test(entry.message)),
