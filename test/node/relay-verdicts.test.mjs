@@ -49,7 +49,7 @@ describe("relay verdicts: SMC's word, per caller", () => {
   }
 
   for (const resultCode of ['Failed', 'ValidationFailed']) {
-    test(`HTTP 200 ${resultCode} listing no row: never delivered; each caller re-sent alone gets SMC's own refusal`, async () => {
+    test(`HTTP 200 ${resultCode} listing no row: never delivered; each caller, isolated by halves, gets SMC's own refusal`, async () => {
       h.sim.setFaults({ resultCode })
       const relay = h.makeRelay({ coalesceWindowMs: 20 })
       const sent = bodies(20, 5, resultCode)
@@ -59,7 +59,8 @@ describe("relay verdicts: SMC's word, per caller", () => {
         assert.deepEqual(deliveredRows(answer, sent[c]), [])
       })
       assert.equal(storedIds().size, 0)
-      assert.equal(h.sim.calls, 21, 'the merged call, then each caller alone')
+      // Every half refused again, down to each caller: 2 × 20 − 1 calls, within the re-sends' cap.
+      assert.equal(h.sim.calls, 39, 'the merged call, then halves down to each caller')
     })
   }
 
