@@ -18,6 +18,11 @@
 //   (--rate requests a second for --binding-seconds) against a budget it exceeds
 //   (--budget calls a minute), each batch retried after `Retry-After` as the plugin does: SMC
 //   calls per 10,000 events, rows per call, and the most SMC calls in any 60 s window.
+// - abuse: 5 attacker addresses flood the events list with one-row requests holding a row SMC
+//   refuses whole and with 500-row requests, beside one honest visitor sending a row every 1.5 s
+//   and sending it once more after `Retry-After` if refused, against a budget of 600 calls a
+//   minute (the default per-client limits): the attackers' share of SMC calls, the SMC calls a
+//   minute, and how many of the honest rows were stored at the first try or after one retry.
 // Each abuse scenario starts a relay of its own with the default bounds.
 // Options: --rows N (rows per request, default 10), --seconds S (per level and path, default 5),
 // --rate R, --budget B, --binding-seconds S (scale-out: default 100, 300 and 65),
@@ -35,7 +40,7 @@ import { parseArgs } from 'node:util'
 import { STANDARD_COLUMNS } from '../dist/relay.js'
 import { startRedis } from '../test/redisServer.mjs'
 
-const SCENARIOS = ['throughput', 'flood', 'hang', 'slowloris', 'drain', 'scale-out']
+const SCENARIOS = ['throughput', 'flood', 'hang', 'slowloris', 'drain', 'scale-out', 'abuse']
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '10' },
@@ -197,8 +202,9 @@ const RELAY_ENV = {
   SMC_ORGANIZATION: 'acme',
   SMC_API_KEY: KEY,
   SMC_API_SECRET: SECRET,
-  // One load generator is one client address: the per-client limit would refuse it.
+  // One load generator is one client address: the per-client limits would refuse it.
   RELAY_RATE_LIMIT_PER_CLIENT: '0',
+  RELAY_CLIENT_BUDGET_PERCENT: '0',
 }
 const startRelay = (env = {}, fdLimit = undefined) =>
   start(RELAY_CLI, { ...RELAY_ENV, ...env }, fdLimit)
@@ -514,6 +520,113 @@ async function offer(urls, rate, seconds, tag) {
   }
 }
 
+/**
+ * Attackers beside an honest visitor, each its own address through a trusted proxy header. The
+ * attackers ignore `Retry-After`; the honest visitor waits it out once, as the plugin does.
+ */
+async function abuse() {
+  // A tenth of the default: a client's share (60 calls a minute) still carries a visitor's row
+  // every 1.5 s sent alone.
+  const BUDGET = 600
+  const ATTACKERS = 5
+  const DURATION_S = 30
+  const relay = await startRelay({
+    RELAY_BUDGET_PER_MINUTE: String(BUDGET),
+    RELAY_RATE_LIMIT_PER_CLIENT: '600',
+    RELAY_CLIENT_BUDGET_PERCENT: '10',
+    RELAY_CLIENT_ADDRESS_HEADER: 'x-forwarded-for',
+    RELAY_TRUSTED_PROXIES: '127.0.0.1',
+  })
+  relay.child.stdout.resume()
+  await setFaults({ refuseWhole: '400' })
+  callTimes.length = 0
+  const url = `${relay.url}${PATH}`
+  const send = async (address, rows, read = true) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain', 'X-Forwarded-For': address },
+      body: JSON.stringify(rows),
+    }).catch(() => undefined)
+    if (read) await response?.arrayBuffer()
+    return response
+  }
+  const started = performance.now()
+  const running = () => performance.now() - started < DURATION_S * 1000
+  let attacks = 0
+  const attacker = async (address, rowsOfRequest) => {
+    for (let i = 0; running(); i++) {
+      const rows = rowsOfRequest(`${address}-${i}`)
+      const response = await send(address, rows)
+      attacks++
+      if (!response) await sleep(10)
+    }
+  }
+  // A row SMC refuses, so the simulator (refuseWhole) refuses every call holding it as a whole.
+  const badRow = (id) => [
+    rowsOf([id], 'attacker')[0].map((cell, c) => (c === 1 ? 'x'.repeat(30) : cell)),
+  ]
+  const fullBatch = (id) =>
+    rowsOf(
+      Array.from({ length: 500 }, (_, r) => `${id}-${r}`),
+      'attacker',
+    )
+  const honest = { sent: 0, first: 0, retried: 0, lost: 0, refusals: {} }
+  const noteRefusal = async (response) => {
+    const code = response
+      ? `${response.status} ${(await response.json().catch(() => ({}))).errors?.[0]?.error_code ?? ''}`
+      : 'no answer'
+    honest.refusals[code] = (honest.refusals[code] ?? 0) + 1
+  }
+  const visitor = async () => {
+    const pending = []
+    for (let i = 0; running(); i++) {
+      pending.push(
+        (async () => {
+          honest.sent++
+          const rows = rowsOf([`honest-${i}`], 'honest')
+          const first = await send('198.51.100.7', rows, false)
+          if (first?.status === 200) return honest.first++
+          await noteRefusal(first)
+          await sleep(Math.min(60, Number(first?.headers.get('retry-after') ?? 1)) * 1000)
+          const second = await send('198.51.100.7', rows, false)
+          if (second?.status === 200) return honest.retried++
+          await noteRefusal(second)
+          honest.lost++
+        })(),
+      )
+      await sleep(1500)
+    }
+    await Promise.all(pending)
+  }
+  try {
+    await Promise.all([
+      visitor(),
+      ...Array.from({ length: ATTACKERS }, (_, a) => [
+        attacker(`203.0.113.${a + 1}`, badRow),
+        attacker(`203.0.113.${a + 1}`, badRow),
+        attacker(`203.0.113.${a + 1}`, fullBatch),
+      ]).flat(),
+    ])
+  } finally {
+    relay.child.kill()
+    await setFaults({ refuseWhole: '' })
+  }
+  const calls = callTimes.length
+  // Alone, the honest visitor would cost one call per row it sent (a retry at most doubling it).
+  const attackersShare = (calls - honest.sent) / calls
+  console.log(
+    `\nAbuse: ${ATTACKERS} attacker addresses (one-row requests SMC refuses whole, 500-row requests) beside an honest visitor (a row every 1.5 s), ${DURATION_S} s, budget ${BUDGET} SMC calls a minute\n`,
+  )
+  console.log(
+    "| attacker requests | SMC calls | SMC calls a minute | attackers' share of SMC calls | honest rows | stored first try | after one retry | lost | honest success |",
+  )
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  console.log(
+    `| ${attacks} | ${calls} | ${Math.round((calls / DURATION_S) * 60)} | ${(attackersShare * 100).toFixed(1)} % | ${honest.sent} | ${honest.first} | ${honest.retried} | ${honest.lost} | ${(((honest.first + honest.retried) / honest.sent) * 100).toFixed(1)} % |`,
+  )
+  console.log(`(the honest visitor's refusals: ${JSON.stringify(honest.refusals)})`)
+}
+
 async function scaleOut() {
   const redis = await startRedis()
   /** `count` relays; several share the Redis, each told how many they are. */
@@ -614,7 +727,7 @@ console.log(
 try {
   for (const name of RUN) {
     await reset(sim.url)
-    await { throughput, flood, hang, slowloris, drain, 'scale-out': scaleOut }[name]()
+    await { throughput, flood, hang, slowloris, drain, 'scale-out': scaleOut, abuse }[name]()
   }
 } finally {
   sim.child.kill()

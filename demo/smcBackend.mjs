@@ -8,8 +8,11 @@ import {
   DEFAULT_ORGANIZATION,
 } from '../test/smc-simulator/defaults.mjs'
 
-/** The user lists whose static segments the demo lets browsers change (the doc's example). */
-const DEMO_USER_LISTS = ['USERS_SEGMENT']
+/**
+ * The static segment the demo lets browsers change, matched on MAIL, REMOVE allowed (the doc's
+ * example).
+ */
+const DEMO_SEGMENTS = ['USERS_SEGMENT/SegmentToSMCStatic:MAIL:remove']
 
 /**
  * @param {Record<string, string | undefined>} env
@@ -34,7 +37,7 @@ export function smcBackend(env) {
       organization: DEFAULT_ORGANIZATION,
       apiKey: DEFAULT_API_KEY,
       apiSecret: DEFAULT_API_SECRET,
-      userLists: DEMO_USER_LISTS,
+      segments: DEMO_SEGMENTS,
       fetch: (input, init) => simulator.handler(new Request(input, init)),
     },
   }

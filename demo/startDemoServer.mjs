@@ -95,7 +95,7 @@ export async function startDemoServer({ port = 8080, host = '127.0.0.1', env = {
     mode: backend.mode,
     organization: backend.relayOptions.organization,
     eventsList: backend.relayOptions.eventsList ?? 'segment_events',
-    userLists: backend.relayOptions.userLists ?? [],
+    segments: backend.relayOptions.segments ?? [],
     // Direct mode against the simulator needs its made-up credentials; a tenant's stay here.
     direct: backend.mode === 'simulator' ? backend.directCredentials : undefined,
   }

@@ -44,9 +44,10 @@ const BUDGET = {
   esm: 7219,
   iife: 7548,
   // Server side: set from what the relay weighed when it landed, plus headroom, then raised by
-  // what scale-out, then a security review's fixes, measurably cost (docs/relay-scale-out.md,
+  // what scale-out, then a security review's fixes, then authorization (allowed segments, signed
+  // identity, limits by cost, isolation by halves) measurably cost (docs/relay-scale-out.md,
   // "Size").
-  relay: 10 * KB + 2707 + 1552,
+  relay: 10 * KB + 2707 + 1552 + 1559,
 }
 /** The hard cap of each browser bundle (8 KB): no budget may exceed it. */
 const CAP = 8192

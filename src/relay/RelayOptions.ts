@@ -27,6 +27,18 @@ export interface RelayLogEntry {
  */
 export type EventColumns = Partial<Record<string, string | null>>
 
+/** A static segment browsers may change, from {@link RelayOptions.segments}. */
+export interface AllowedSegment {
+  /** The user list's api name. */
+  readonly list: string
+  /** The segment's api name. */
+  readonly segment: string
+  /** The one field rows match on, the same for every segment of the list. */
+  readonly matchKey: string
+  /** Whether REMOVE is allowed; ADD always is. */
+  readonly remove: boolean
+}
+
 /** Options of {@link createRelay}; each has a CLI environment variable of the same meaning. */
 export interface RelayOptions {
   /** `SMC_ADMIN_URL`: the tenant's admin URL without a path, e.g. `https://acme.slgnt.eu`. https only, except for loopback hosts. */
@@ -48,8 +60,26 @@ export interface RelayOptions {
   readonly eventsList?: string
   /** `SMC_EVENTS_COLUMNS` (JSON): renamed or dropped event columns, as in the plugin's `columns` setting. Default: the nine standard columns. */
   readonly columns?: EventColumns
-  /** `SMC_USER_LISTS` (comma-separated): user lists whose static segments browsers may change. Default none: group calls are refused. */
-  readonly userLists?: readonly string[]
+  /**
+   * `SMC_SEGMENTS` (comma-separated): the static segments browsers may change, each
+   * `LIST/SEGMENT:MATCH_KEY`, with `:remove` after it to allow REMOVE as well as ADD
+   * (`USERS/Newsletter:MAIL,USERS/VIP:MAIL:remove`). A request must name exactly that match key;
+   * every segment of one list matches on the same field. Default none: group calls are refused.
+   */
+  readonly segments?: readonly string[]
+  /**
+   * `RELAY_IDENTITY_SECRETS` (comma-separated): secrets, 32 characters at least, that the site's
+   * backend signs identity tokens with (docs/relay.md, "Signed identity"). With any, a segment
+   * change is forwarded only with a valid token whose subject is the key value of every row; the
+   * first signs, the others are still accepted while a rotation completes. Default none: segment
+   * changes are not bound to a visitor.
+   */
+  readonly identitySecrets?: readonly string[]
+  /**
+   * `RELAY_IDENTITY_MAX_LIFETIME_S`: how far in the future a token's expiry may lie, in seconds;
+   * a token valid for longer is refused. Default 86,400 (a day).
+   */
+  readonly identityMaxLifetimeS?: number
   /**
    * `RELAY_ALLOWED_ORIGINS` (comma-separated): origins allowed to call cross-origin, each exact
    * (`https://shop.example`) or with one wildcard label (`https://*.shop.example`: any one label
@@ -92,6 +122,13 @@ export interface RelayOptions {
   readonly maxBytes?: number
   /** `RELAY_RATE_LIMIT_PER_CLIENT`: requests per minute one client may make; 0 turns the limit off. Default 600. */
   readonly rateLimitPerClient?: number
+  /**
+   * `RELAY_CLIENT_BUDGET_PERCENT`: the share of `budgetPerMinute`, in percent, that one client's
+   * requests may cost SMC in a minute: each SMC call is paid by its callers' clients in equal
+   * parts, and the re-sends that isolate a refused caller by that caller's client alone. 0 turns
+   * the limit off. Default 10.
+   */
+  readonly clientBudgetPercent?: number
   /**
    * `RELAY_CLIENT_ADDRESS_HEADER`: a header the reverse proxies in `trustedProxies` set to the
    * client's address, believed only on requests from them, and only when it holds an IP address.
@@ -151,8 +188,12 @@ export interface ResolvedRelayOptions {
   readonly eventsList: string
   /** Event columns in the order of a row; the first is the upsert key. */
   readonly columns: readonly string[]
-  /** See {@link RelayOptions.userLists}. */
-  readonly userLists: ReadonlySet<string>
+  /** See {@link RelayOptions.segments}: each allowed segment by `LIST/SEGMENT`. */
+  readonly segments: ReadonlyMap<string, AllowedSegment>
+  /** See {@link RelayOptions.identitySecrets}. */
+  readonly identitySecrets: readonly string[]
+  /** See {@link RelayOptions.identityMaxLifetimeS}. */
+  readonly identityMaxLifetimeS: number
   /** See {@link RelayOptions.allowedOrigins}: whether an `Origin` header's value is allowed. */
   readonly allowsOrigin: (origin: string) => boolean
   /** See {@link RelayOptions.budgetPerMinute}. */
@@ -173,6 +214,8 @@ export interface ResolvedRelayOptions {
   readonly maxBytes: number
   /** See {@link RelayOptions.rateLimitPerClient}. */
   readonly rateLimitPerClient: number
+  /** See {@link RelayOptions.clientBudgetPercent}: SMC calls one client may cost in a minute, 0 for no limit. */
+  readonly clientCallsPerMinute: number
   /** Lower-cased header name, or `undefined` for the socket address. */
   readonly clientAddressHeader: string | undefined
   /** See {@link RelayOptions.trustedProxies}: whether an address is one of them. */
@@ -204,7 +247,9 @@ export const ENV_NAMES = {
   basePath: 'RELAY_BASE_PATH',
   eventsList: 'SMC_EVENTS_LIST',
   columns: 'SMC_EVENTS_COLUMNS',
-  userLists: 'SMC_USER_LISTS',
+  segments: 'SMC_SEGMENTS',
+  identitySecrets: 'RELAY_IDENTITY_SECRETS',
+  identityMaxLifetimeS: 'RELAY_IDENTITY_MAX_LIFETIME_S',
   allowedOrigins: 'RELAY_ALLOWED_ORIGINS',
   budgetPerMinute: 'RELAY_BUDGET_PER_MINUTE',
   instances: 'RELAY_INSTANCES',
@@ -214,6 +259,7 @@ export const ENV_NAMES = {
   maxRows: 'RELAY_MAX_ROWS',
   maxBytes: 'RELAY_MAX_BYTES',
   rateLimitPerClient: 'RELAY_RATE_LIMIT_PER_CLIENT',
+  clientBudgetPercent: 'RELAY_CLIENT_BUDGET_PERCENT',
   clientAddressHeader: 'RELAY_CLIENT_ADDRESS_HEADER',
   trustedProxies: 'RELAY_TRUSTED_PROXIES',
   timeoutMs: 'RELAY_TIMEOUT_MS',

@@ -15,17 +15,26 @@ export interface Answer {
   readonly code?: string
 }
 
+/** A caller's rows in a merged call, and the client that pays for its share of the call. */
+export interface CallerSlice extends Slice {
+  /** The client key of the caller (see clientKey). */
+  readonly client: string
+}
+
 /** Sends a merged call; resolves to one answer per slice, or rejects with one error for all. */
 export type SendMerged = (
   target: RelayTarget,
   rows: readonly (readonly string[])[],
-  slices: readonly Slice[],
+  slices: readonly CallerSlice[],
 ) => Promise<readonly Answer[]>
 
 /** Group commit: callers for one target share an SMC call. */
 export interface Coalescer {
-  /** Adds a caller's rows to the open call of its target; resolves with the caller's own answer. */
-  submit(target: RelayTarget, rows: Rows): Promise<Answer>
+  /**
+   * Adds the rows of a caller of `client` to the open call of its target; resolves with the
+   * caller's own answer.
+   */
+  submit(target: RelayTarget, rows: Rows, client: string): Promise<Answer>
 }
 
 /** Takes an SMC call from the budget if it can be made within `maxWaitMs`. */
@@ -46,7 +55,7 @@ export interface CoalescerBounds {
 }
 
 interface Caller {
-  readonly slice: Slice
+  readonly slice: CallerSlice
   readonly resolve: (answer: Answer) => void
   readonly reject: (error: unknown) => void
 }
@@ -136,7 +145,7 @@ export function createCoalescer(
   }
 
   return {
-    submit(target, { rows, bytes }) {
+    submit(target, { rows, bytes }, client) {
       const full = open.get(target.key)
       if (
         full &&
@@ -148,7 +157,7 @@ export function createCoalescer(
       const batch = open.get(target.key) ?? start(target)
       const answered = new Promise<Answer>((resolve, reject) => {
         batch.callers.push({
-          slice: { offset: batch.rows.length, count: rows.length },
+          slice: { offset: batch.rows.length, count: rows.length, client },
           resolve,
           reject,
         })

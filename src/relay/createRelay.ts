@@ -8,17 +8,24 @@ import {
   SmcRateLimitedError,
   unavailable,
 } from './callSmc.js'
-import { createCoalescer, type Answer, type SendMerged } from './createCoalescer.js'
+import { createClientLimiter, MILLI_CALLS, WINDOW_MS } from './createClientLimiter.js'
+import {
+  createCoalescer,
+  type Answer,
+  type CallerSlice,
+  type SendMerged,
+} from './createCoalescer.js'
 import { createRedactor } from './createRedactor.js'
 import { createSharedLimits } from './createSharedLimits.js'
 import { createSlots } from './createSlots.js'
 import { corsPolicy, preflightResponse, type CorsDecision } from './corsPolicy.js'
+import { identityCheck } from './identityCheck.js'
 import { parseTarget, type RelayTarget } from './parseTarget.js'
 import { CLIENT_ABORTED, createBodyMemory, readRows } from './readRows.js'
 import { JSON_HEADERS, jsonResponse, RelayError } from './RelayError.js'
 import type { RelayLogEntry, RelayOptions, ResolvedRelayOptions } from './RelayOptions.js'
 import { resolveRelayOptions } from './resolveRelayOptions.js'
-import { splitResult, type CallerResult, type Slice } from './splitResult.js'
+import { splitResult, type CallerResult } from './splitResult.js'
 
 /** What a runtime adapter knows about a request beyond the `Request` itself. */
 export interface ClientInfo {
@@ -33,6 +40,23 @@ export interface ClientInfo {
 
 /** The relay: a WHATWG fetch handler. */
 export type Relay = (request: Request, client?: ClientInfo) => Promise<Response>
+
+/**
+ * The share of the budget that re-sends isolating refused callers may take: a flood of rows SMC
+ * refuses whole then costs at most this much on top of the calls that carried them.
+ */
+const ISOLATION_SHARE = 0.2
+
+/** The one key the re-sends are counted under. */
+const RESENDS = 'resends'
+
+/** What isolating the refused callers of one merged call spent, and whom SMC refused alone. */
+interface Isolation {
+  /** SMC calls made to isolate them. */
+  resends: number
+  /** The clients of the callers SMC refused alone. */
+  readonly refused: string[]
+}
 
 /** Longest path shown in a log line; paths come from clients and may be anything. */
 const MAX_LOGGED_PATH = 200
@@ -60,6 +84,16 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
   const { metrics } = config
   const slots = createSlots(config.maxSmcCalls)
   const memory = createBodyMemory(config.maxBufferedBytes)
+  // Their rows go in calls of their own, so they cannot have SMC refuse others' rows with theirs.
+  const refusedClients = recentClients(WINDOW_MS)
+  // Counted in the minute's window like a client's requests, so a whole bisection may run at once.
+  const resends = createClientLimiter(
+    Math.max(1, Math.floor((config.budgetPerMinute / config.instances) * ISOLATION_SHARE)),
+    0,
+  )
+  const checkIdentity = config.identitySecrets.length
+    ? identityCheck(config.identitySecrets, config.identityMaxLifetimeS)
+    : undefined
 
   const budgetExhausted = (waitMs: number): RelayError =>
     new RelayError(
@@ -71,16 +105,18 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
 
   /**
    * One SMC call, once a slot is free and the budget allows (`paid`: the coalescer took it from
-   * the budget already); what only the relay acts on is thrown.
+   * the budget already); what only the relay acts on is thrown. The callers' clients pay for it
+   * in equal parts, or, for a re-send, `isolation` counts it for the refused callers to pay.
    */
   const call = async (
     target: RelayTarget,
     rows: readonly (readonly string[])[],
-    callers: number,
+    slices: readonly CallerSlice[],
     paid: boolean,
+    isolation: Isolation | undefined,
   ) => {
     const started = Date.now()
-    const detail = { target: target.key, rows: rows.length, callers }
+    const detail = { target: target.key, rows: rows.length, callers: slices.length }
     let called = false
     try {
       if (!paid) {
@@ -95,6 +131,11 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
       }
       try {
         called = true
+        if (isolation) isolation.resends++
+        else {
+          const share = Math.ceil(MILLI_CALLS / slices.length)
+          for (const slice of slices) void limits.charge(slice.client, share)
+        }
         const smc = await callSmc(config, target, JSON.stringify(rows))
         metrics?.smcCall(String(smc.status), rows.length, Date.now() - started)
         return { smc, started, detail }
@@ -115,19 +156,21 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
 
   /**
    * Makes the SMC call of `rows` (the callers' `slices` of them) and answers each caller from
-   * SMC's verdict (docs/design.md#verdicts): retryable for all; refused as a whole, each caller's
-   * rows re-sent alone so that only a caller SMC refuses alone is refused; or row by row, each
-   * caller with its own counts and invalid rows, retryably when SMC did not vouch for its others.
+   * SMC's verdict (docs/design.md#verdicts): retryable for all; refused as a whole, the callers
+   * split in halves and each half re-sent (`isolation`, see {@link isolate}) until only callers
+   * SMC refuses alone are refused; or row by row, each caller with its own counts and invalid
+   * rows, retryably when SMC did not vouch for its others.
    */
   const forward = async (
     target: RelayTarget,
     rows: readonly (readonly string[])[],
-    slices: readonly Slice[],
-    paid = false,
+    slices: readonly CallerSlice[],
+    paid: boolean,
+    isolation?: Isolation,
   ): Promise<Answer[]> => {
     let made: Awaited<ReturnType<typeof call>>
     try {
-      made = await call(target, rows, slices.length, paid)
+      made = await call(target, rows, slices, paid, isolation)
     } catch (error) {
       if (!(error instanceof RelayError)) throw error
       return slices.map(() => errorAnswer(error))
@@ -165,16 +208,12 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
         log({
           level: 'warn',
           event: 'isolated',
-          message: `SMC refused a merged call as a whole (${said}); each caller's rows are sent alone`,
+          message: `SMC refused a merged call as a whole (${said}); its callers are sent again by halves`,
           ...detail,
         })
-        const alone = slices.map((slice) =>
-          forward(target, rows.slice(slice.offset, slice.offset + slice.count), [
-            { offset: 0, count: slice.count },
-          ]),
-        )
-        return (await Promise.all(alone)).flat()
+        return isolate(target, rows, slices, isolation)
       }
+      isolation?.refused.push(slices[0]?.client ?? '')
       log({
         level: 'warn',
         event: 'smc_refused',
@@ -231,6 +270,42 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
     return answers
   }
 
+  /**
+   * Finds the callers SMC refuses among those of a call it refused as a whole: each half of them
+   * sent again, a half refused again split again, so one bad caller among N costs about 2·log₂N
+   * re-sends. A re-send is made only when the re-sends' share of the budget and the budget allow
+   * it now; otherwise its callers are told to send again. At the top (`outer` undefined) the
+   * re-sends are paid by the clients of the callers SMC refused alone, or, if none was, by all;
+   * and the refused clients' next requests, for a minute or two, go in calls of their own.
+   */
+  const isolate = async (
+    target: RelayTarget,
+    rows: readonly (readonly string[])[],
+    slices: readonly CallerSlice[],
+    outer: Isolation | undefined,
+  ): Promise<Answer[]> => {
+    const isolation = outer ?? { resends: 0, refused: [] }
+    const middle = Math.ceil(slices.length / 2)
+    const halves = [slices.slice(0, middle), slices.slice(middle)].map(async (half) => {
+      if (resends.hit(RESENDS) > 0) return half.map(() => errorAnswer(REFUSED_MERGED))
+      const first = half[0]?.offset ?? 0
+      const last = half[half.length - 1]
+      const own = rows.slice(first, (last?.offset ?? 0) + (last?.count ?? 0))
+      const moved = half.map((slice) => ({ ...slice, offset: slice.offset - first }))
+      return forward(target, own, moved, false, isolation)
+    })
+    const answers = (await Promise.all(halves)).flat()
+    if (!outer && isolation.resends) {
+      const payers = isolation.refused.length
+        ? isolation.refused
+        : slices.map((slice) => slice.client)
+      const share = Math.ceil((isolation.resends * MILLI_CALLS) / payers.length)
+      for (const client of payers) void limits.charge(client, share)
+      for (const client of isolation.refused) refusedClients.add(client)
+    }
+    return answers
+  }
+
   const sendMerged: SendMerged = (target, rows, slices) => forward(target, rows, slices, true)
 
   const coalescer = createCoalescer(
@@ -256,8 +331,9 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
     memory,
   }
 
-  return async function relay(request, client = {}) {
+  return async function relay(request, info = {}) {
     const url = new URL(request.url)
+    const client = clientKey(request.headers, info.address, config)
     let cors: CorsDecision = { headers: {} }
     let held = 0
     let rowCount = 0
@@ -271,12 +347,12 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
           ? jsonResponse(200, { status: 'ready' }, cors.headers)
           : jsonResponse(503, { status: 'shared store unreachable' }, cors.headers)
       }
-      const waitMs = await limits.hit(clientKey(request.headers, client.address, config))
+      const waitMs = await limits.hit(client)
       if (waitMs > 0) {
         throw new RelayError(
           429,
           'ERR_CLIENT_RATE_LIMITED',
-          `More than ${config.rateLimitPerClient} requests a minute from this client`,
+          `This client made more than ${config.rateLimitPerClient} requests, or cost more than ${config.clientCallsPerMinute} SMC calls, this minute`,
           {
             headers: { 'Retry-After': String(Math.ceil(waitMs / 1000)) },
           },
@@ -284,12 +360,18 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
       }
       // A preflight costs as much as any request, so it is counted above like one.
       if (request.method === 'OPTIONS') return preflightResponse(request, cors)
-      const target = parseTarget(request.method, url, client.rawTarget, config)
+      const target = parseTarget(request.method, url, info.rawTarget, config)
       const rows = await readRows(request, target.arity, bodyLimits)
       held = rows.bytes
       rowCount = rows.rows.length
+      if (target.segmentChange) await checkIdentity?.(target.identityToken, rows.rows)
       metrics?.accepted(rowCount)
-      const answer = await coalescer.submit(target, rows)
+      const alone = refusedClients.has(client)
+      const answer = await coalescer.submit(
+        alone ? { ...target, key: `${target.key} ${client}` } : target,
+        rows,
+        client,
+      )
       if (answer.code) metrics?.refused(answer.code, rowCount)
       return answerResponse(answer, cors.headers)
     } catch (error) {
@@ -315,6 +397,32 @@ export function relayOf(config: ResolvedRelayOptions): Relay {
   }
 }
 
+/** Clients remembered for one to two windows of `windowMs`, two sets at a time at most. */
+function recentClients(windowMs: number): {
+  add(client: string): void
+  has(client: string): boolean
+} {
+  let current = new Set<string>()
+  let previous = new Set<string>()
+  let turnsAt = Date.now() + windowMs
+  const turn = (): void => {
+    if (Date.now() < turnsAt) return
+    previous = Date.now() < turnsAt + windowMs ? current : new Set()
+    current = new Set()
+    turnsAt = Date.now() + windowMs
+  }
+  return {
+    add(client) {
+      turn()
+      current.add(client)
+    },
+    has(client) {
+      turn()
+      return current.has(client) || previous.has(client)
+    },
+  }
+}
+
 /** The log entry of an answer the relay made itself: configuration faults are errors. */
 function entryFor(error: RelayError, detail: Record<string, unknown>): RelayLogEntry {
   const misconfiguration = MISCONFIGURED.has(error.code)
@@ -335,6 +443,12 @@ const EVENTS: Record<string, string> = {
   ERR_RELAY_BUSY: 'relay_busy',
   ERR_SMC_UNCONFIRMED: 'smc_unconfirmed',
 }
+
+/** The answer to callers of a refused merged call that the relay could not afford to isolate now. */
+const REFUSED_MERGED = unavailable(
+  'ERR_SMC_REFUSED_MERGED',
+  "SMC refused a call merging this request's rows with others', and the relay cannot isolate the refused ones now; send them again",
+)
 
 const errorAnswer = (error: RelayError): Answer => ({
   code: error.code,

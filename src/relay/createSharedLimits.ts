@@ -1,4 +1,4 @@
-import { createClientLimiter, WINDOW_MS } from './createClientLimiter.js'
+import { clientWaitMs, createClientLimiter, WINDOW_MS } from './createClientLimiter.js'
 import type { RelayLogEntry, ResolvedRelayOptions } from './RelayOptions.js'
 import { bucketShape, TokenBucket, type TakenCall } from './TokenBucket.js'
 
@@ -8,8 +8,13 @@ export interface SharedLimits {
   take(maxWaitMs: number): Promise<TakenCall>
   /** SMC said it is over quota: no instance calls it for `ms`. */
   pause(ms: number): Promise<void>
-  /** Counts a request of `client`: resolves the milliseconds to wait when over the limit, else 0. */
+  /**
+   * Counts a request of `client`: resolves the milliseconds to wait when over its requests or
+   * its SMC calls a minute, else 0.
+   */
   hit(client: string): Promise<number>
+  /** Adds `milliCalls` thousandths of an SMC call to what `client` cost this minute. */
+  charge(client: string, milliCalls: number): Promise<void>
   /**
    * Whether the shared store answers, as last seen at most {@link READY_MAX_AGE_MS} ago; `true`
    * without one.
@@ -45,11 +50,16 @@ redis.call('HSET',KEYS[1],'tokens',tostring(tokens),'at',tostring(now),'paused',
 redis.call('PEXPIRE',KEYS[1],paused-now+120000)
 return {wait,taken,math.floor(math.max(tokens,0))}`
 
-/** A client's requests in the current one-minute window: replies the count and the window's milliseconds left. */
-const CLIENT_SCRIPT = `local n=redis.call('INCR',KEYS[1])
+/**
+ * A client's requests (ARGV[2] more) and thousandths of SMC calls (ARGV[3] more) in the current
+ * one-minute window of ARGV[1] ms: replies the requests, the window's milliseconds left, and the
+ * thousandths of calls.
+ */
+const CLIENT_SCRIPT = `local n=redis.call('HINCRBY',KEYS[1],'n',ARGV[2])
+local cost=redis.call('HINCRBY',KEYS[1],'cost',ARGV[3])
 local ttl=redis.call('PTTL',KEYS[1])
 if ttl<0 then redis.call('PEXPIRE',KEYS[1],ARGV[1]) ttl=tonumber(ARGV[1]) end
-return {n,ttl}`
+return {n,ttl,cost}`
 
 /** A store slower than this is taken as unreachable: browsers must not wait on it. */
 const STORE_TIMEOUT_MS = 500
@@ -77,7 +87,9 @@ export function createSharedLimits(
   const { store, instances, metrics } = config
   const budget = new TokenBucket(Math.max(1, Math.floor(config.budgetPerMinute / instances)))
   const perClient = Math.ceil(config.rateLimitPerClient / instances)
-  const clients = createClientLimiter(perClient)
+  const clientCalls = Math.ceil(config.clientCallsPerMinute / instances)
+  const clients = createClientLimiter(perClient, clientCalls)
+  const unlimited = config.rateLimitPerClient === 0 && config.clientCallsPerMinute === 0
   const takeLocally = (maxWaitMs: number): TakenCall => {
     const call = budget.take(maxWaitMs)
     metrics?.budget(budget.left())
@@ -88,6 +100,7 @@ export function createSharedLimits(
       take: async (maxWaitMs) => takeLocally(maxWaitMs),
       pause: async (ms) => budget.pause(ms),
       hit: async (client) => clients.hit(client),
+      charge: async (client, milliCalls) => clients.charge(client, milliCalls),
       ready: async () => true,
     }
   }
@@ -173,16 +186,27 @@ export function createSharedLimits(
       await run(BUDGET_SCRIPT, 'budget', [burst, refillPerMs, -1, ms, 0])
     },
     async hit(client) {
-      if (config.rateLimitPerClient === 0) return 0
-      const reply = await run(CLIENT_SCRIPT, `client:${client}`, [WINDOW_MS])
+      if (unlimited) return 0
+      const reply = await run(CLIENT_SCRIPT, `client:${client}`, [WINDOW_MS, 1, 0])
       if (!reply) return clients.hit(client)
-      const [count = 0, leftMs = 0] = reply
-      return count > config.rateLimitPerClient ? leftMs : 0
+      const [count = 0, leftMs = 0, milliCalls = 0] = reply
+      return clientWaitMs(
+        count,
+        milliCalls,
+        WINDOW_MS - leftMs,
+        config.rateLimitPerClient,
+        config.clientCallsPerMinute,
+      )
+    },
+    async charge(client, milliCalls) {
+      if (config.clientCallsPerMinute === 0) return
+      const reply = await run(CLIENT_SCRIPT, `client:${client}`, [WINDOW_MS, 0, milliCalls])
+      if (!reply) clients.charge(client, milliCalls)
     },
     async ready() {
       if (Date.now() - seenAt >= READY_MAX_AGE_MS) {
         // Any script's round trip tells; this one leaves a key that expires within a second.
-        checking ??= run(CLIENT_SCRIPT, 'ready', [STORE_RETRY_MS]).finally(() => {
+        checking ??= run(CLIENT_SCRIPT, 'ready', [STORE_RETRY_MS, 0, 0]).finally(() => {
           checking = undefined
         })
         await checking

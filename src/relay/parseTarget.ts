@@ -12,6 +12,10 @@ export interface RelayTarget extends Target {
   readonly arity: number
   /** What SMC must know for this target, named for the operator when it does not: the list, and the segment if any. */
   readonly names: string
+  /** Whether the target changes a static segment's membership (ADD or REMOVE). */
+  readonly segmentChange: boolean
+  /** The `identityToken` query parameter of a segment change, if sent; never forwarded. */
+  readonly identityToken?: string
 }
 
 // The targets the plugin builds, with `*` (which URI-encoding leaves as it is) for every name:
@@ -30,8 +34,9 @@ const SHAPES = (
 
 /**
  * The gate's path and query half: only the targets the plugin builds (docs/design.md#targets),
- * the configured organization, events list, columns and user lists, and exactly the `keyFields`
- * and `fields` parameters. `rawTarget` is the request target as received: WHATWG URLs resolve
+ * the configured organization, events list and columns, the allowed segments and changes, and
+ * exactly the `keyFields` and `fields` parameters (with the segment's match key), and an
+ * identity token on segment changes. `rawTarget` is the request target as received: WHATWG URLs resolve
  * `..` silently, and a dot segment is refused rather than resolved; any other target that does not
  * read as `url` does is refused too.
  */
@@ -114,49 +119,63 @@ export function parseTarget(
       smcTarget(organization, list, config.columns),
       config.columns.length,
       `events list "${list}"`,
+      false,
     )
   }
 
-  if (!config.userLists.has(list)) {
+  const add = match.shape === 'segmentAdd'
+  // One answer for a segment that does not exist and one not allowed: the gate tells nobody
+  // which segments SMC holds.
+  const allowed = config.segments.get(`${list}/${segment}`)
+  if (!allowed || (!add && !allowed.remove)) {
     throw new RelayError(
       403,
-      'ERR_LIST_NOT_ALLOWED',
-      `Static segments of list ${JSON.stringify(list)} may not be changed through this relay`,
+      'ERR_SEGMENT_NOT_ALLOWED',
+      `${add ? 'Adding to' : 'Removing from'} static segment ${JSON.stringify(segment)} of list ${JSON.stringify(list)} is not allowed through this relay`,
     )
   }
-  const matchKey = url.searchParams.get('keyFields') ?? ''
-  if (!isApiName(matchKey)) {
-    throw new RelayError(
-      400,
-      'ERR_QUERY_PARAMETER',
-      `keyFields must be one SMC field name; got ${JSON.stringify(matchKey)}`,
-    )
+  const identityToken = checkQuery(url.searchParams, allowed.matchKey, allowed.matchKey, true)
+  return {
+    ...relayTarget(
+      smcTarget(organization, list, [allowed.matchKey], segment, add),
+      1,
+      `static segment "${segment}" of list "${list}"`,
+      true,
+    ),
+    ...(identityToken === undefined ? {} : { identityToken }),
   }
-  checkQuery(url.searchParams, matchKey, matchKey)
-  const add = match.shape === 'segmentAdd'
-  return relayTarget(
-    smcTarget(organization, list, [matchKey], segment, add),
-    1,
-    `static segment "${segment}" of list "${list}"`,
-  )
 }
 
-const relayTarget = (target: Target, arity: number, names: string): RelayTarget => ({
+const relayTarget = (
+  target: Target,
+  arity: number,
+  names: string,
+  segmentChange: boolean,
+): RelayTarget => ({
   ...target,
   key: `${target.method} ${target.path}?${target.query}`,
   arity,
   names,
+  segmentChange,
 })
 
-/** Exactly `keyFields` and `fields`, once each, with the expected values; nothing else. */
-function checkQuery(params: URLSearchParams, keyFields: string, fields: string): void {
+/**
+ * Exactly `keyFields` and `fields`, once each, with the expected values, and on a segment change
+ * (`identity`) at most one {@link IDENTITY_PARAMETER}, which it returns; nothing else.
+ */
+function checkQuery(
+  params: URLSearchParams,
+  keyFields: string,
+  fields: string,
+  identity = false,
+): string | undefined {
   const expected = new Map([
     ['keyFields', keyFields],
     ['fields', fields],
   ])
   const seen = new Set<string>()
   for (const [name, value] of params) {
-    if (!expected.has(name)) {
+    if (!expected.has(name) && !(identity && name === IDENTITY_PARAMETER)) {
       throw new RelayError(
         400,
         'ERR_QUERY_PARAMETER',
@@ -170,7 +189,7 @@ function checkQuery(params: URLSearchParams, keyFields: string, fields: string):
         `Query parameter ${JSON.stringify(name)} is repeated`,
       )
     seen.add(name)
-    if (value !== expected.get(name)) {
+    if (expected.has(name) && value !== expected.get(name)) {
       throw new RelayError(
         400,
         'ERR_QUERY_PARAMETER',
@@ -186,7 +205,14 @@ function checkQuery(params: URLSearchParams, keyFields: string, fields: string):
         `Query parameter ${JSON.stringify(name)} is required`,
       )
   }
+  return params.get(IDENTITY_PARAMETER) ?? undefined
 }
+
+/**
+ * The query parameter a segment change carries its identity token in: browsers send these with
+ * `navigator.sendBeacon` too, which sets no header.
+ */
+export const IDENTITY_PARAMETER = 'identityToken'
 
 function decode(segment: string): string {
   try {

@@ -9,8 +9,15 @@ export const RELAY_DEFAULTS = {
   eventsList: 'segment_events',
   /** `columns`: none renamed or dropped, so all nine standard columns. */
   columns: {},
-  /** `userLists`: none, so group calls are refused until a list is named. */
-  userLists: [],
+  /** `segments`: none, so group calls are refused until a segment is named. */
+  segments: [],
+  /** `identitySecrets`: none, so segment changes are not bound to a visitor until one is set. */
+  identitySecrets: [],
+  /**
+   * `identityMaxLifetimeS`: a day, so a token minted at sign-in outlives a visit but a leaked one
+   * soon stops working.
+   */
+  identityMaxLifetimeS: 86_400,
   /** `allowedOrigins`: none, so only same-origin and origin-less requests pass. */
   allowedOrigins: [],
   /** `budgetPerMinute`: SMC's limit per API key. */
@@ -32,6 +39,11 @@ export const RELAY_DEFAULTS = {
   maxBytes: 1024 * 1024,
   /** `rateLimitPerClient`: ten requests a second, far above a browser's batching. */
   rateLimitPerClient: 600,
+  /**
+   * `clientBudgetPercent`: ten clients at their share spend the whole budget, and a few flooding
+   * ones leave most of it to everyone else.
+   */
+  clientBudgetPercent: 10,
   /** `trustedProxies`: none, so no header is believed until the proxies setting it are named. */
   trustedProxies: [],
   /** `timeoutMs`: SMC itself times connections out after 15 s. */

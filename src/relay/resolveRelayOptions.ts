@@ -8,6 +8,7 @@ import { RelayConfigError } from './RelayConfigError.js'
 import { RELAY_DEFAULTS } from './relayDefaults.js'
 import {
   optionLabel,
+  type AllowedSegment,
   type EnvOption,
   type RelayLogEntry,
   type RelayOptions,
@@ -205,11 +206,13 @@ function resolveInto(
   // The header joins key and secret with a colon, so a colon in the key would move the boundary.
   if (apiKey.includes(':')) problems.push(`${optionLabel('apiKey')} must not contain ":"`)
 
-  const userLists = options.userLists ?? RELAY_DEFAULTS.userLists
-  for (const list of userLists) {
-    if (!isApiName(list)) {
+  const segments = allowedSegments(options.segments ?? RELAY_DEFAULTS.segments, problems)
+  const identitySecrets = options.identitySecrets ?? RELAY_DEFAULTS.identitySecrets
+  for (const [index, secret] of identitySecrets.entries()) {
+    // Shorter keys than the hash's output weaken HMAC-SHA256; a guessable one forges any token.
+    if (typeof secret !== 'string' || secret.length < MIN_IDENTITY_SECRET_LENGTH) {
       problems.push(
-        `${optionLabel('userLists')} must hold SMC api names; got ${JSON.stringify(list)}`,
+        `${optionLabel('identitySecrets')} must hold secrets of ${MIN_IDENTITY_SECRET_LENGTH} characters at least; secret ${index + 1} is not`,
       )
     }
   }
@@ -231,6 +234,13 @@ function resolveInto(
   if (instances > budgetPerMinute) {
     problems.push(
       `${optionLabel('instances')} must be at most budgetPerMinute (${budgetPerMinute}); got ${instances}`,
+    )
+  }
+
+  const clientBudgetPercent = count('clientBudgetPercent', options.clientBudgetPercent, 0)
+  if (clientBudgetPercent > 100) {
+    problems.push(
+      `${optionLabel('clientBudgetPercent')} must be a percentage from 0 to 100; got ${clientBudgetPercent}`,
     )
   }
 
@@ -265,10 +275,14 @@ function resolveInto(
     basePath: basePath(options.basePath, problems),
     organization,
     apiKeyHeader: `${apiKey}:${apiSecret}`,
-    secrets: [`${apiKey}:${apiSecret}`, apiSecret, apiKey, ...secrets].filter((s) => s.length > 0),
+    secrets: [`${apiKey}:${apiSecret}`, apiSecret, apiKey, ...identitySecrets, ...secrets].filter(
+      (s) => typeof s === 'string' && s.length > 0,
+    ),
     eventsList: apiName('eventsList', options.eventsList, RELAY_DEFAULTS.eventsList),
     columns: columns.columns,
-    userLists: new Set(userLists),
+    segments,
+    identitySecrets,
+    identityMaxLifetimeS: count('identityMaxLifetimeS', options.identityMaxLifetimeS, 1),
     allowsOrigin: originMatcher(origins),
     budgetPerMinute,
     instances,
@@ -279,6 +293,7 @@ function resolveInto(
     maxRows: count('maxRows', options.maxRows, 1),
     maxBytes: count('maxBytes', options.maxBytes, 2),
     rateLimitPerClient: count('rateLimitPerClient', options.rateLimitPerClient, 0),
+    clientCallsPerMinute: clientCallsPerMinute(budgetPerMinute, clientBudgetPercent),
     clientAddressHeader: header?.toLowerCase(),
     isTrustedProxy: proxies.matches,
     timeoutMs: count('timeoutMs', options.timeoutMs, 1),
@@ -304,6 +319,47 @@ function basePath(value: unknown, problems: string[]): string {
     `${optionLabel('basePath')} must be a path like /smc (letters, digits, ".", "_", "~" and "-" after each "/", no trailing "/"); got ${JSON.stringify(value)}`,
   )
   return ''
+}
+
+/** The shortest identity secret accepted: 32 characters, 256 bits of hex or more of base64. */
+const MIN_IDENTITY_SECRET_LENGTH = 32
+
+/** `clientBudgetPercent` of the budget in whole calls, at least one; 0 when the limit is off. */
+const clientCallsPerMinute = (budgetPerMinute: number, percent: number): number =>
+  percent === 0 ? 0 : Math.max(1, Math.floor((budgetPerMinute * Math.min(percent, 100)) / 100))
+
+/**
+ * `LIST/SEGMENT:MATCH_KEY[:remove]` entries by `LIST/SEGMENT`; each list on one match key, since
+ * rows matched on different fields of one list could name different people with the same value.
+ */
+function allowedSegments(
+  entries: readonly string[],
+  problems: string[],
+): ReadonlyMap<string, AllowedSegment> {
+  const segments = new Map<string, AllowedSegment>()
+  const keyOfList = new Map<string, string>()
+  const label = optionLabel('segments')
+  for (const entry of Array.isArray(entries) ? entries : [entries]) {
+    const [, list = '', segment = '', matchKey = '', remove] =
+      /^([^/:]+)\/([^/:]+):([^/:]+)(?::(remove))?$/.exec(String(entry)) ?? []
+    if (![list, segment, matchKey].every(isApiName)) {
+      problems.push(
+        `${label} must hold LIST/SEGMENT:MATCH_KEY entries of SMC api names, :remove after one to allow REMOVE, like USERS/Newsletter:MAIL; got ${JSON.stringify(entry)}`,
+      )
+      continue
+    }
+    const name = `${list}/${segment}`
+    if (segments.has(name)) problems.push(`${label} names ${name} twice`)
+    const listKey = keyOfList.get(list) ?? matchKey
+    if (listKey !== matchKey) {
+      problems.push(
+        `${label} must match every segment of list ${list} on one field; got ${listKey} and ${matchKey}`,
+      )
+    }
+    keyOfList.set(list, listKey)
+    segments.set(name, { list, segment, matchKey, remove: remove !== undefined })
+  }
+  return segments
 }
 
 /** `https://acme.slgnt.eu` → `https://acme.slgnt.eu/Portal/Api`, or a problem. */

@@ -32,7 +32,14 @@ const WORDED_PLUGIN = {
 }
 const WORDED_RELAY = {
   columns: { code: {}, words: ['the nine standard columns'] },
-  userLists: { code: [], words: ['none: group calls refused', 'none: group calls are refused'] },
+  segments: { code: [], words: ['none: group calls refused', 'none: group calls are refused'] },
+  identitySecrets: {
+    code: [],
+    words: [
+      'none: segment changes not bound to a visitor',
+      'none: segment changes are not bound to a visitor',
+    ],
+  },
   allowedOrigins: { code: [], words: ['none', 'none: same-origin or no `Origin` only'] },
   basePath: { code: undefined, words: ['none: the root'] },
   clientAddressHeader: {

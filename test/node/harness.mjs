@@ -127,9 +127,11 @@ export async function createHarness(options = {}) {
       organization: ORGANIZATION,
       apiKey: API_KEY,
       apiSecret: API_SECRET,
-      userLists: ['USERS_SEGMENT'],
+      segments: ['USERS_SEGMENT/SegmentToSMCStatic:MAIL:remove'],
       allowedOrigins: ['https://shop.example'],
       coalesceWindowMs: 5,
+      // Every test sends as one client: the cost limit, which would soon stop it, is tested apart.
+      clientBudgetPercent: 0,
       log: (entry) => logs.push(entry),
       ...relayOptions,
     })

@@ -151,7 +151,7 @@ describe('relay coalescing', () => {
   test('an SMC answer that is not per row reaches every caller alike', async () => {
     const relay = h.makeRelay({
       coalesceWindowMs: 20,
-      userLists: ['USERS_SEGMENT', 'segment_events'],
+      segments: ['segment_events/missing:EVENT_ID'],
     })
     const path =
       '/organizations/acme/lists/segment_events/segments/missing/data/load?keyFields=EVENT_ID&fields=EVENT_ID'

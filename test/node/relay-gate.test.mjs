@@ -78,7 +78,7 @@ const CASES = [
     `/organizations/${ORGANIZATION}/lists/segment_events/segments/s/data/load?${SEGMENT_QUERY}`,
     { body: [['a@b.c']] },
     403,
-    'ERR_LIST_NOT_ALLOWED',
+    'ERR_SEGMENT_NOT_ALLOWED',
   ],
   [
     'a dot segment in the raw target',

@@ -50,7 +50,8 @@ describe('relay isolation of a refused merged call', () => {
         for (const row of delivered) assert.ok(stored.has(row[0]), row[0])
       })
       assert.equal(stored.size, 95)
-      assert.equal(h.sim.calls, 21, 'the merged call, then each caller alone')
+      // 20 callers halved to the bad one: 10, 5, 3 and 1 of them, each with its other half.
+      assert.equal(h.sim.calls, 9, 'the merged call, then two halves at each of four levels')
       assert.ok(h.logs.some((entry) => entry.event === 'isolated'))
     })
   }
@@ -76,9 +77,15 @@ describe('relay isolation of a refused merged call', () => {
     // 60 calls a minute: a tenth of it, 6 calls, may be spent at once.
     const sent = callers('budget')
     const answers = await sendAll(sent, { budgetPerMinute: 60 })
-    assert.equal(h.sim.calls, 6, 'the merged call and 5 callers alone')
+    assert.equal(h.sim.calls, 6, 'the merged call and 5 re-sends')
     const held = answers.filter((answer) => answer.status === 429)
-    assert.equal(held.length, 15)
+    assert.ok(held.length > 0)
+    // The halves sent in time hold 10 + 5 + 3 or 2 callers; the bad caller is never delivered.
+    assert.ok(answers.filter((answer) => answer.status === 200).length >= 10)
+    assert.equal(
+      held.length + answers.filter((answer) => answer.status === 200).length,
+      20 - (answers[BAD_CALLER].status === 400 ? 1 : 0),
+    )
     for (const answer of held) {
       assertRefused(answer, 429, 'ERR_BUDGET_EXHAUSTED')
       assert.ok(Number(answer.headers.get('retry-after')) >= 1)

@@ -48,7 +48,10 @@ describe('relay options', () => {
       ...VALID,
       smcAdminUrl: 'http://acme.slgnt.eu/Portal/Api',
       eventsList: 'bad list',
-      userLists: ['ok', 'no/slash'],
+      segments: ['USERS/ok:MAIL', 'no/slash/x:MAIL', 'USERS/other:ID', 'USERS/ok:MAIL:add'],
+      identitySecrets: ['too-short'],
+      identityMaxLifetimeS: 0,
+      clientBudgetPercent: 101,
       allowedOrigins: ['https://shop.example/path'],
       columns: { EVENT_ID: null, NOPE: 'X', CONTEXT: 'bad name' },
       budgetPerMinute: 0,
@@ -62,7 +65,12 @@ describe('relay options', () => {
       /smcAdminUrl \(SMC_ADMIN_URL\) must use https .*"http:\/\/acme.slgnt.eu\/Portal\/Api"/,
       /smcAdminUrl \(SMC_ADMIN_URL\) must be the admin URL without a path/,
       /eventsList \(SMC_EVENTS_LIST\) must be an SMC api name.*"bad list"/,
-      /userLists \(SMC_USER_LISTS\) must hold SMC api names; got "no\/slash"/,
+      /segments \(SMC_SEGMENTS\) must hold LIST\/SEGMENT:MATCH_KEY entries .*; got "no\/slash\/x:MAIL"/,
+      /segments \(SMC_SEGMENTS\) must match every segment of list USERS on one field; got MAIL and ID/,
+      /segments \(SMC_SEGMENTS\) must hold .*; got "USERS\/ok:MAIL:add"/,
+      /identitySecrets \(RELAY_IDENTITY_SECRETS\) must hold secrets of 32 characters at least; secret 1 is not/,
+      /identityMaxLifetimeS \(RELAY_IDENTITY_MAX_LIFETIME_S\) must be a whole number of at least 1; got 0/,
+      /clientBudgetPercent \(RELAY_CLIENT_BUDGET_PERCENT\) must be a percentage from 0 to 100; got 101/,
       /allowedOrigins \(RELAY_ALLOWED_ORIGINS\) must hold origins.*"https:\/\/shop.example\/path"/,
       /columns \(SMC_EVENTS_COLUMNS\)\.NOPE must be one of EVENT_ID,EVENT_TYPE,/,
       /columns \(SMC_EVENTS_COLUMNS\)\.EVENT_ID must be an SMC field name used once \(it cannot be dropped\); got null/,
@@ -274,7 +282,10 @@ describe('relay options', () => {
       SMC_ORGANIZATION: 'acme',
       SMC_API_KEY: 'k',
       SMC_API_SECRET: 's',
-      SMC_USER_LISTS: 'USERS, VIP ,',
+      SMC_SEGMENTS: 'USERS/News:MAIL, USERS/VIP:MAIL:remove ,',
+      RELAY_IDENTITY_SECRETS: 'a-secret-of-thirty-two-characters,an-older-secret-still-accepted-32',
+      RELAY_IDENTITY_MAX_LIFETIME_S: '3600',
+      RELAY_CLIENT_BUDGET_PERCENT: '5',
       RELAY_ALLOWED_ORIGINS: 'https://shop.example',
       SMC_EVENTS_COLUMNS: '{"CONTEXT":null}',
       RELAY_BUDGET_PER_MINUTE: '1000',
@@ -318,7 +329,12 @@ describe('relay options', () => {
       ],
       [8, 1_000_000, 2000, 5000, 100, 3000, 4000],
     )
-    assert.deepEqual(env.options.userLists, ['USERS', 'VIP'])
+    assert.deepEqual(env.options.segments, ['USERS/News:MAIL', 'USERS/VIP:MAIL:remove'])
+    assert.deepEqual(env.options.identitySecrets, [
+      'a-secret-of-thirty-two-characters',
+      'an-older-secret-still-accepted-32',
+    ])
+    assert.deepEqual([env.options.identityMaxLifetimeS, env.options.clientBudgetPercent], [3600, 5])
     assert.deepEqual(env.options.columns, { CONTEXT: null })
     assert.equal(env.options.budgetPerMinute, 1000)
     assert.equal(env.options.coalesceWindowMs, undefined)

@@ -185,6 +185,7 @@ describe('relay scale-out: 3 instances, one Redis', () => {
       RELAY_BUDGET_PER_MINUTE: '30',
       RELAY_MAX_COALESCE_WAIT_MS: '4000',
       RELAY_RATE_LIMIT_PER_CLIENT: '0',
+      RELAY_CLIENT_BUDGET_PERCENT: '0',
     })
     try {
       calls.length = 0
@@ -289,6 +290,7 @@ describe('relay scale-out: 3 instances, one Redis', () => {
       REDIS_URL: redis.url,
       RELAY_BUDGET_PER_MINUTE: '120',
       RELAY_RATE_LIMIT_PER_CLIENT: '0',
+      RELAY_CLIENT_BUDGET_PERCENT: '0',
     })
     const started = Date.now()
     const at = (ms) => sleep(Math.max(0, started + ms - Date.now()))

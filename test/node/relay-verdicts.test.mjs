@@ -49,7 +49,7 @@ describe("relay verdicts: SMC's word, per caller", () => {
   }
 
   for (const resultCode of ['Failed', 'ValidationFailed']) {
-    test(`HTTP 200 ${resultCode} listing no row: never delivered; each caller re-sent alone gets SMC's own refusal`, async () => {
+    test(`HTTP 200 ${resultCode} listing no row: never delivered; each caller, isolated by halves, gets SMC's own refusal`, async () => {
       h.sim.setFaults({ resultCode })
       const relay = h.makeRelay({ coalesceWindowMs: 20 })
       const sent = bodies(20, 5, resultCode)
@@ -59,7 +59,8 @@ describe("relay verdicts: SMC's word, per caller", () => {
         assert.deepEqual(deliveredRows(answer, sent[c]), [])
       })
       assert.equal(storedIds().size, 0)
-      assert.equal(h.sim.calls, 21, 'the merged call, then each caller alone')
+      // Every half refused again, down to each caller: 2 × 20 − 1 calls, within the re-sends' cap.
+      assert.equal(h.sim.calls, 39, 'the merged call, then halves down to each caller')
     })
   }
 
@@ -112,10 +113,11 @@ describe("relay verdicts: SMC's word, per caller", () => {
     assert.match(errors[0].message, /segment_evnts/)
   })
 
-  test('a missing static segment: 502 with Retry-After; the error line names the segment', async () => {
+  test('an allowed static segment SMC lacks: 502 with Retry-After; the error line names it', async () => {
     h.logs.length = 0
+    const relay = h.makeRelay({ segments: ['USERS_SEGMENT/Missing:MAIL'] })
     const path = `/organizations/${ORGANIZATION}/lists/USERS_SEGMENT/segments/Missing/data/load?keyFields=MAIL&fields=MAIL`
-    const answer = await h.send(path, { body: [['jane@example.com']] })
+    const answer = await h.send(path, { body: [['jane@example.com']], via: relay })
     assertRefused(answer, 502, 'ERR_SMC_NOT_FOUND')
     assert.ok(
       h.logs.some((entry) => entry.level === 'error' && /"Missing"/.test(entry.message)),
