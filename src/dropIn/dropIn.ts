@@ -5,7 +5,7 @@ import { log } from '../log/log.js'
 import { registerOnAnalytics, reportFailure } from './registerOnAnalytics.js'
 
 /** Settings whose attribute is taken as written; the others are read as JSON where they parse. */
-const TEXT_KEYS = ['organization', 'eventsDataListApiName', 'proxyUrl']
+const TEXT_KEYS = ['organization', 'eventsDataListApiName', 'proxyUrl', 'identityToken']
 
 /** `proxyUrl` → `data-proxy-url`. */
 const attributeOf = (key: string): string =>

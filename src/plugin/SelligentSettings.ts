@@ -48,6 +48,13 @@ export interface SelligentCommonSettings {
   /** Send `screen` calls. Default `false`. */
   sendScreenEvents?: boolean
   /**
+   * The signed-in visitor's identity token, minted by the site's backend, for a relay that
+   * changes segment membership only for the visitor a token names (docs/relay.md#signed-identity):
+   * the token, or a function returning the current one (`undefined` while nobody is signed in:
+   * then group calls are not sent). Sent with group calls only; without it, none is sent.
+   */
+  identityToken?: string | (() => string | undefined)
+  /**
    * Rename a standard event column (`{ PROPERTIES: 'PROPS' }`) or drop it (`{ CONTEXT: null }`).
    * `EVENT_ID` can be renamed, not dropped. Default: the nine standard columns.
    */

@@ -35,10 +35,15 @@ export interface ResolvedSettings {
   readonly maxAttempts: number
   readonly persist: boolean
   readonly debug: boolean
+  /** The current identity token, asked for at each group call; none without the setting. */
+  readonly identityToken: (() => unknown) | undefined
 }
 
 /** The settings {@link SETTING_RULES} reads, as given: `allowedEvents` and `columns` not resolved yet. */
-type RuledSettings = Omit<ResolvedSettings, 'allowedEvents' | 'columns' | 'baseUrl' | 'headers'> & {
+type RuledSettings = Omit<
+  ResolvedSettings,
+  'allowedEvents' | 'columns' | 'baseUrl' | 'headers' | 'identityToken'
+> & {
   readonly allowedEvents: readonly string[]
   readonly columns: Readonly<Record<string, unknown>>
 }
@@ -94,7 +99,12 @@ export const SETTING_RULES: { readonly [K in keyof RuledSettings]: SettingRule<R
 /** The direct-mode settings; never read from markup, never echoed. */
 export const DIRECT_KEYS = ['smcAdminUrl', 'apiKey', 'apiSecret']
 /** Every setting's key. */
-export const SETTING_KEYS = ['proxyUrl', ...DIRECT_KEYS, ...Object.keys(SETTING_RULES)]
+export const SETTING_KEYS = [
+  'proxyUrl',
+  ...DIRECT_KEYS,
+  'identityToken',
+  ...Object.keys(SETTING_RULES),
+]
 
 /** What {@link resolveSettings} found. `settings` is set only when `problems` is empty. */
 export interface Resolution {
@@ -177,6 +187,13 @@ export function resolveSettings(input: unknown): Resolution {
     }
   }
 
+  // Optional with no default, and a function where the table's settings are values: read apart.
+  const token = raw.identityToken
+  let identityToken: ResolvedSettings['identityToken']
+  if (isText(token)) identityToken = () => token
+  else if (typeof token === 'function') identityToken = token as () => unknown
+  else if (token !== undefined) bad('identityToken', 'a string, or a function returning one')
+
   const columns = resolveColumns(ruled.columns ?? {}, (key, rule, value) =>
     bad(`columns.${key}`, rule, value),
   )
@@ -192,6 +209,7 @@ export function resolveSettings(input: unknown): Resolution {
             columns,
             baseUrl,
             headers,
+            identityToken,
           },
     problems,
     warnings,

@@ -137,7 +137,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     const { event } = ctx
     const request =
       event.type === 'group'
-        ? toSegmentRequest(event, s.organization)
+        ? toSegmentRequest(event, s.organization, s.identityToken)
         : { target: events, row: toEventRow(event, s.columns, ctx.id, alias) }
     if (typeof request === 'string') {
       const message = `group call not sent: ${request}`

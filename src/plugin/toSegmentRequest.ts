@@ -13,9 +13,15 @@ export interface RowRequest {
 /**
  * Maps a `group` call to a static segment ADD or REMOVE (docs/design.md#group-calls): `groupId` names the segment,
  * `userId` is the value matched, `traits.matchkey` the field of `traits.userlist` it is matched on.
- * Returns why it cannot, as a sentence, instead of ever building a malformed request.
+ * With `identityToken`, the token it gives goes along as the relay's `identityToken` parameter
+ * (docs/relay.md#signed-identity), which no browser transport can refuse to carry, beacons
+ * included. Returns why it cannot, as a sentence, instead of ever building a malformed request.
  */
-export function toSegmentRequest(event: SegmentEvent, organization: string): RowRequest | string {
+export function toSegmentRequest(
+  event: SegmentEvent,
+  organization: string,
+  identityToken?: () => unknown,
+): RowRequest | string {
   const { userlist, matchkey, method = 'ADD' } = (event.traits ?? {}) as Record<string, unknown>
   const names = { groupId: event.groupId, 'traits.userlist': userlist, 'traits.matchkey': matchkey }
   for (const [name, value] of Object.entries(names)) {
@@ -26,14 +32,23 @@ export function toSegmentRequest(event: SegmentEvent, organization: string): Row
   const verb = cell(method).toUpperCase()
   if (verb !== 'ADD' && verb !== 'REMOVE')
     return `traits.method must be ADD or REMOVE; got ${JSON.stringify(cell(method))}`
-  return {
-    target: smcTarget(
-      organization,
-      userlist as string,
-      [matchkey as string],
-      event.groupId as string,
-      verb === 'ADD',
-    ),
-    row: [cell(event.userId)],
+  const target = smcTarget(
+    organization,
+    userlist as string,
+    [matchkey as string],
+    event.groupId as string,
+    verb === 'ADD',
+  )
+  let query = target.query
+  if (identityToken) {
+    let token: unknown
+    try {
+      token = identityToken()
+    } catch (error) {
+      return `identityToken threw: ${String(error)}`
+    }
+    if (typeof token !== 'string' || token === '') return 'identityToken gave no token'
+    query += `&identityToken=${encodeURIComponent(token)}`
   }
+  return { target: { ...target, query }, row: [cell(event.userId)] }
 }
