@@ -41,8 +41,8 @@ const KB = 1024
  * allows, never past {@link CAP}. Their history is in docs/performance.md ("Size budgets").
  */
 const BUDGET = {
-  esm: 7740,
-  iife: 8081,
+  esm: 7759,
+  iife: 8096,
   // Server side: set from what the relay weighed when it landed, plus headroom, then raised by
   // what scale-out, then a security review's fixes, measurably cost (docs/relay-scale-out.md,
   // "Size").

@@ -217,16 +217,24 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   // before a call resolves. Consent first: an opt-out consent wrapper's middleware drops the very
   // event that withdraws consent.
   function hook(ctx: Context): Context | Promise<Context> {
-    undelivered.delete(ctx)
-    if (!settings || taken.has(ctx) || !isConsented(ctx)) return ctx
-    if (!middlewares.length) return route(ctx, ctx.event)
-    return applyMiddleware(ctx.event, middlewares, PLUGIN_NAME).then(
-      (event) => (event ? route(ctx, event) : skip(ctx, 'middleware', 'dropped by a middleware')),
-      (error: unknown) => {
-        log('error', `${ctx.event.type} call not sent: a destination middleware threw`, error)
-        return skip(ctx, 'middleware', 'a middleware threw')
-      },
-    )
+    try {
+      undelivered.delete(ctx)
+      if (!settings || taken.has(ctx) || !isConsented(ctx)) return ctx
+      if (middlewares.length) {
+        return applyMiddleware(ctx.event, middlewares, PLUGIN_NAME).then(
+          (event) =>
+            event ? route(ctx, event) : skip(ctx, 'middleware', 'dropped by a middleware'),
+          (error: unknown) => {
+            log('error', `${ctx.event.type} call not sent: a destination middleware threw`, error)
+            return skip(ctx, 'middleware', 'a middleware threw')
+          },
+        )
+      }
+    } catch (error) {
+      ctx.log('error', `${LOG_PREFIX} call not sent`, { error })
+      return ctx
+    }
+    return route(ctx, ctx.event)
   }
 
   return {

@@ -98,8 +98,12 @@ export function createTransport(options: TransportOptions): Transport {
     return queue.removeWaiting_()
   }
 
-  // Tabs of one site hear of each other's discards here (docs/design.md#consent).
-  const channel = options.discardChannel ? new BroadcastChannel(options.discardChannel) : undefined
+  // Tabs of one site hear of each other's discards here (docs/design.md#consent). Without
+  // BroadcastChannel (Safari before 15.4) they learn of it from their own next call.
+  const channel =
+    options.discardChannel && 'BroadcastChannel' in self
+      ? new BroadcastChannel(options.discardChannel)
+      : undefined
   if (channel) channel.onmessage = () => discard(false)
 
   /**
