@@ -12,6 +12,7 @@ const FIELDS = [
   ['organization', 'text', info.organization, 'SMC organization'],
   ['allowedEvents', 'list', 'Order Completed, Signed Up', 'track names sent (comma-separated)'],
   ['eventsDataListApiName', 'text', info.eventsList, 'data list receiving event rows'],
+  ['consentCategories', 'list', 'Marketing', 'categories the visitor must grant (empty: no check)'],
   ['sendAliasEvents', 'flag', true],
   ['sendGroupEvents', 'flag', true],
   ['sendPageEvents', 'flag', true],
@@ -100,6 +101,20 @@ const [analytics] = await window.AnalyticsNext.AnalyticsBrowser.load(
 )
 let plugin = selligentPlugin(readSettings())
 await analytics.register(plugin)
+
+// ---- consent --------------------------------------------------------------------------------
+// Every call carries the visitor's choice as Segment's consent tools stamp it; a change is
+// announced with their event (docs/consent.md).
+let marketing = true
+analytics.addSourceMiddleware(({ payload, next }) => {
+  payload.obj.context.consent = { categoryPreferences: { Marketing: marketing } }
+  next(payload)
+})
+$('consent-marketing').addEventListener('change', async (event) => {
+  marketing = event.target.checked
+  await analytics.track('Segment Consent Preference Updated')
+  showStatus(marketing ? 'consent granted' : 'consent withdrawn: rows not sent yet discarded')
+})
 
 $('apply').addEventListener('click', async () => {
   if (checkSettings().length) return
@@ -202,6 +217,7 @@ async function fire(id, payload) {
   const entry = { call: call.label, payload, at: Date.now(), verdict: '…', messageId: '' }
   fired.unshift(entry)
   const before = accepted(plugin.stats)
+  const refusedBefore = plugin.stats.skipped.consent ?? 0
   try {
     const ctx = await call.run(payload)
     entry.messageId = ctx?.event?.messageId ?? ''
@@ -211,7 +227,9 @@ async function fire(id, payload) {
     entry.verdict =
       accepted(plugin.stats) > before
         ? 'queued'
-        : `not sent${reason ? `: ${reason.message.replace(`[${PLUGIN_NAME}] `, '')}` : ' (filtered by the settings)'}`
+        : (plugin.stats.skipped.consent ?? 0) > refusedBefore
+          ? 'not sent: consent missing'
+          : `not sent${reason ? `: ${reason.message.replace(`[${PLUGIN_NAME}] `, '')}` : ' (filtered by the settings)'}`
   } catch (error) {
     entry.verdict = `error: ${error}`
   }
@@ -287,7 +305,10 @@ $('mode').textContent =
 let smcState
 function renderQueue() {
   const s = plugin.stats
-  const dropped = Object.entries(s.dropped)
+  const counts = (byReason) =>
+    Object.entries(byReason)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ') || 0
   $('stats').replaceChildren(
     h(
       'dl',
@@ -300,7 +321,8 @@ function renderQueue() {
         ['of them halves of refused ones', s.splitRequests],
         ['retried', s.retried],
         ['beaconed', s.beaconed ?? 0],
-        ['dropped', dropped.length ? dropped.map(([k, v]) => `${v} ${k}`).join(', ') : 0],
+        ['dropped', counts(s.dropped)],
+        ['skipped', counts(s.skipped)],
         ['browser', offline ? 'offline (simulated)' : 'online'],
       ].map(([k, v]) =>
         h('div', { id: `stat-${k.split(' ')[0]}` }, h('dt', {}, k), h('dd', {}, String(v))),

@@ -4,6 +4,8 @@ import type { SelligentSettings } from '../plugin/SelligentSettings.js'
 import { log } from '../log/log.js'
 import { registerOnAnalytics, reportFailure } from './registerOnAnalytics.js'
 
+/** Settings whose attribute is a comma-separated list. */
+const LIST_KEYS = ['allowedEvents', 'consentCategories']
 /** Settings whose attribute is taken as written; the others are read as JSON where they parse. */
 const TEXT_KEYS = ['organization', 'eventsDataListApiName', 'proxyUrl', 'identityToken']
 
@@ -12,7 +14,7 @@ const attributeOf = (key: string): string =>
   `data-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
 
 function convert(key: string, text: string): unknown {
-  if (key === 'allowedEvents') {
+  if (LIST_KEYS.includes(key)) {
     return text
       .split(',')
       .map((name) => name.trim())

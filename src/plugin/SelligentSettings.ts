@@ -39,6 +39,13 @@ export interface SelligentCommonSettings {
   allowedEvents: readonly string[]
   /** Api name of the data list that receives event rows. Default `segment_events`. */
   eventsDataListApiName?: string
+  /**
+   * Consent categories the visitor must have granted, every one, for a call to be sent: read from
+   * the `context.consent.categoryPreferences` that Segment's consent tools stamp on each event. A
+   * call without them is not sent (fail closed); one whose preferences withdraw a category discards
+   * every row not sent yet, in every tab (docs/consent.md). Default none: no consent check.
+   */
+  consentCategories?: readonly string[]
   /** Send `alias` calls. Default `false`. */
   sendAliasEvents?: boolean
   /** Send `group` calls (static segment add/remove). Default `false`. */

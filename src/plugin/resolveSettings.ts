@@ -16,6 +16,7 @@ export interface ResolvedSettings {
   readonly organization: string
   readonly allowedEvents: ReadonlySet<string>
   readonly eventsDataListApiName: string
+  readonly consentCategories: readonly string[]
   readonly sendAliasEvents: boolean
   readonly sendGroupEvents: boolean
   readonly sendPageEvents: boolean
@@ -76,6 +77,11 @@ export const SETTING_RULES: { readonly [K in keyof RuledSettings]: SettingRule<R
       check_: isApiName,
       rule_: 'an api name ([A-Za-z0-9_-])',
       fallback_: 'segment_events',
+    },
+    consentCategories: {
+      check_: (v) => Array.isArray(v) && v.every(isText),
+      rule_: 'an array of category names',
+      fallback_: [],
     },
     sendAliasEvents: { check_: isFlag, rule_: FLAG, fallback_: false },
     sendGroupEvents: { check_: isFlag, rule_: FLAG, fallback_: false },

@@ -1,4 +1,4 @@
-import type { Analytics, Context, Plugin } from '@segment/analytics-next'
+import type { Analytics, Context, Plugin, SegmentEvent } from '@segment/analytics-next'
 import { smcTarget } from '../smc/targets.js'
 import { smcVerdict } from '../smc/smcVerdict.js'
 import { log, LOG_PREFIX, warnOnce } from '../log/log.js'
@@ -7,6 +7,7 @@ import { nothingSent } from '../transport/createReporter.js'
 import type { Target } from '../smc/Target.js'
 import type { DeliveryReport, Transport, TransportStats } from '../transport/types.js'
 import { version } from '../version.js'
+import { applyMiddleware, type DestinationMiddleware } from './applyMiddleware.js'
 import { resolveSettings, type ResolvedSettings } from './resolveSettings.js'
 import type { SelligentSettings } from './SelligentSettings.js'
 import { SettingsError } from './SettingsError.js'
@@ -22,6 +23,12 @@ export interface SelligentPlugin extends Plugin {
   readonly stats: Readonly<TransportStats>
   /** Sends everything queued now; resolves when those requests have settled. */
   flush(): Promise<void>
+  /**
+   * Adds destination middlewares, run after the consent check and before filtering and mapping
+   * (docs/design.md#destination-middleware). analytics-next calls it from
+   * `analytics.addDestinationMiddleware('Selligent Marketing Cloud', …)` (or `'*'`).
+   */
+  addMiddleware(...middlewares: DestinationMiddleware[]): void
 }
 
 /** The setting that sends each kind of call that is off unless turned on. */
@@ -44,9 +51,11 @@ function isEnabled(integrations: Record<string, unknown> | undefined): boolean {
   return own === undefined ? integrations?.All !== false : own !== false
 }
 
-/** Why the settings keep this call from SMC (docs/design.md#filtering); nothing when they don't. */
-function skipReason(ctx: Context, settings: ResolvedSettings): string | undefined {
-  const { type, event, integrations } = ctx.event
+/** Why the settings keep this event from SMC (docs/design.md#filtering); nothing when they don't. */
+function skipReason(
+  { type, event, integrations }: SegmentEvent,
+  settings: ResolvedSettings,
+): string | undefined {
   if (!isEnabled(integrations)) return 'off in integrations'
   if (type === 'identify') return
   if (type === 'track') {
@@ -74,13 +83,16 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   let analytics: Analytics | undefined
   let events: Target
   // Calls made before load() has finished wait here, bounded like what the queue holds.
-  let held: Context[] = []
+  let held: [Context, SegmentEvent][] = []
   // Once a user is identified, analytics-next overwrites an alias event's userId with the old id
   // (docs/design.md#alias-calls): such aliases wait for its `alias` emitter, which alone still
   // knows the new id.
   // It fires right after the destinations ran, in call order, with the `from` the call gave; an
   // emit whose `from` differs belongs to an alias this plugin did not see. The cap bounds lost emits.
-  const aliases: Context[] = []
+  const aliases: [Context, SegmentEvent][] = []
+  const middlewares: DestinationMiddleware[] = []
+  // The visitor withdrew a category of `consentCategories` and has not granted it again since.
+  let withdrawn = false
   // analytics-next hands events to destinations from a setTimeout, so a navigation right after
   // the calls can commit before it runs: at pagehide the calls not handed over yet are taken here.
   // Only calls made while registered: after `deregister` (consent withdrawn, docs/consent.md) the
@@ -116,25 +128,24 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   function open(): Transport {
     if (!transport) {
       clearTimeout(opening)
+      const storageKey = `selligent:${s.organization}:${s.eventsDataListApiName}`
       transport = createTransport({
         ...s,
         judge: smcVerdict,
-        storageKey: s.persist
-          ? `selligent:${s.organization}:${s.eventsDataListApiName}`
-          : undefined,
+        storageKey: s.persist ? storageKey : undefined,
+        discardChannel: s.consentCategories.length ? storageKey : undefined,
         onReport: report,
       })
     }
     return transport
   }
 
-  function deliver(ctx: Context, alias?: AliasIds): void {
+  function deliver(ctx: Context, event: SegmentEvent, alias?: AliasIds): void {
     if (!analytics) {
-      held.push(ctx)
+      held.push([ctx, event])
       if (held.length > s.maxMemoryRows) held.shift()
       return
     }
-    const { event } = ctx
     const request =
       event.type === 'group'
         ? toSegmentRequest(event, s.organization, s.identityToken)
@@ -156,22 +167,75 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
     if (s.debug) log('info', `${ctx.event.type} call not sent:`, why, ctx.event)
   }
 
-  // Never throws, never awaits: analytics-next awaits destination hooks before a call resolves.
-  function hook(ctx: Context): Context {
+  /** Counts a call never queued under `reason` (`stats.skipped`). */
+  function skip(ctx: Context, reason: 'consent' | 'middleware', why: string): Context {
+    const { skipped } = open().stats
+    skipped[reason] = (skipped[reason] ?? 0) + 1
+    logSkipped(ctx, why)
+    return ctx
+  }
+
+  /**
+   * Whether the visitor granted every category of `consentCategories` (docs/consent.md). A call
+   * without preferences is refused; one whose preferences withdraw a category also discards every
+   * row not sent yet, here and in the other tabs, the first time since the last grant.
+   */
+  function isConsented(ctx: Context): boolean {
+    const required = s.consentCategories
+    const preferences = ctx.event.context?.consent?.categoryPreferences as
+      Record<string, unknown> | undefined
+    if (required.every((category) => preferences?.[category] === true)) {
+      withdrawn = false
+      return true
+    }
+    if (preferences && !withdrawn) {
+      withdrawn = true
+      held = []
+      aliases.length = 0
+      open().discard()
+    }
+    skip(ctx, 'consent', `consent missing for ${required.join(', ')}`)
+    return false
+  }
+
+  /** Filters the event the middlewares let through, and queues it. Never throws. */
+  function route(ctx: Context, event: SegmentEvent): Context {
     try {
-      undelivered.delete(ctx)
-      if (!settings || taken.has(ctx)) return ctx
-      const skipped = skipReason(ctx, settings)
+      const skipped = skipReason(event, s)
       if (skipped) {
         logSkipped(ctx, skipped)
-      } else if (ctx.event.type === 'alias' && analytics?.user().id()) {
-        aliases.push(ctx)
-        if (aliases.length > MAX_WAITING_ALIASES) deliver(aliases.shift() as Context)
-      } else deliver(ctx)
+      } else if (event.type === 'alias' && analytics?.user().id()) {
+        aliases.push([ctx, event])
+        if (aliases.length > MAX_WAITING_ALIASES) deliver(...aliases.shift()!)
+      } else deliver(ctx, event)
     } catch (error) {
       ctx.log('error', `${LOG_PREFIX} call not sent`, { error })
     }
     return ctx
+  }
+
+  // Never throws, and awaits only destination middlewares: analytics-next awaits destination hooks
+  // before a call resolves. Consent first: an opt-out consent wrapper's middleware drops the very
+  // event that withdraws consent.
+  function hook(ctx: Context): Context | Promise<Context> {
+    try {
+      undelivered.delete(ctx)
+      if (!settings || taken.has(ctx) || !isConsented(ctx)) return ctx
+      if (middlewares.length) {
+        return applyMiddleware(ctx.event, middlewares, PLUGIN_NAME).then(
+          (event) =>
+            event ? route(ctx, event) : skip(ctx, 'middleware', 'dropped by a middleware'),
+          (error: unknown) => {
+            log('error', `${ctx.event.type} call not sent: a destination middleware threw`, error)
+            return skip(ctx, 'middleware', 'a middleware threw')
+          },
+        )
+      }
+    } catch (error) {
+      ctx.log('error', `${LOG_PREFIX} call not sent`, { error })
+      return ctx
+    }
+    return route(ctx, ctx.event)
   }
 
   return {
@@ -184,6 +248,9 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
       return transport?.stats ?? { queued: held.length, memoryOnly: held.length, ...nothingSent() }
     },
     flush: async () => transport?.flush(),
+    addMiddleware(...added) {
+      middlewares.push(...added)
+    },
     // Deregistered: deliver what is queued rather than leave it to the next page.
     unload() {
       registered = false
@@ -202,10 +269,10 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
       // Queues earlier pages left are adopted even on a page that makes no call.
       opening = setTimeout(open)
       instance.on('alias', (to: string, from: string | null) => {
-        const ctx = aliases[0]
-        if (!ctx || (ctx.event.previousId ?? null) !== from) return
+        const [ctx, event] = aliases[0] ?? []
+        if (!ctx || !event || (event.previousId ?? null) !== from) return
         aliases.shift()
-        deliver(ctx, { to, from })
+        deliver(ctx, event, { to, from })
       })
       instance.on('dispatch_start', (ctx: Context) => registered && undelivered.add(ctx))
       // A call analytics-next did not hand to this plugin (switched off, dropped by a middleware)
@@ -223,7 +290,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
           taken.add(ctx)
         }
       })
-      held.forEach((ctx) => deliver(ctx))
+      held.forEach(([ctx, event]) => deliver(ctx, event))
       held = []
     },
     identify: hook,

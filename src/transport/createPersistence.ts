@@ -3,7 +3,14 @@ import type { Queue } from './createQueue.js'
 import type { TabLease } from './createTabLease.js'
 import type { Lane, QueuedRow } from './records.js'
 import { keysOf, type UseStorage } from './storage.js'
-import { chunkKey, decodeChunk, encodeChunk, isChunkOf, type StoredChunk } from './storedFormat.js'
+import {
+  chunkKey,
+  decodeChunk,
+  encodeChunk,
+  isChunkOf,
+  isTabKey,
+  type StoredChunk,
+} from './storedFormat.js'
 import { PERSIST_DELAY } from './tunables.js'
 
 /** Writes the queue to storage, coalesced, and reads what a gone tab left. */
@@ -19,6 +26,8 @@ export interface Persistence {
   writeEmptied_(): void
   /** Reads and removes the chunks of the tab `tabKey`, in the order they were started. */
   takeChunks_(tabKey: string): StoredChunk[]
+  /** Removes the chunks of every tab, live or gone, this one's included. */
+  removeEveryTab_(): void
   /** Starts over as a tab that has written nothing. */
   reset_(): void
   /** Writes nothing from now on. */
@@ -26,12 +35,14 @@ export interface Persistence {
 }
 
 /**
- * Creates the persistence of a queue whose rows are written under the tab's key. `heldRows` are
+ * Creates the persistence of a queue whose rows are written under the tab's key, one of the tab
+ * keys under `storageKey`. `heldRows` are
  * a lane's rows that storage should hold when they are stored rows: those in requests not handed
  * over yet, then those waiting.
  */
 export function createPersistence(
   queue: Queue,
+  storageKey: string,
   lease: TabLease,
   storage: UseStorage,
   heldRows: (lane: Lane) => readonly QueuedRow[],
@@ -123,6 +134,12 @@ export function createPersistence(
         }
       }
       return chunks
+    },
+    removeEveryTab_() {
+      for (const key of storage(keysOf) ?? []) {
+        if (isTabKey(key, storageKey)) storage((s) => s.removeItem(key))
+      }
+      written = new Map()
     },
     reset_() {
       written = new Map()

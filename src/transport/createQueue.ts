@@ -38,8 +38,8 @@ export interface Queue {
   remove_(rows: readonly QueuedRow[]): void
   /** Removes the lane's waiting rows held in memory only, and returns them. */
   removeMemoryOnly_(lane: Lane): QueuedRow[]
-  /** Removes every waiting row (storage owns them now). */
-  removeWaiting_(): void
+  /** Removes every waiting row, and returns them by lane. */
+  removeWaiting_(): Map<Lane, QueuedRow[]>
   /**
    * Brings the queue within its bounds. Past the storage bounds the oldest stored rows are held
    * in memory only: storage keeps the newest, and the rows it gives up are the next to be sent.
@@ -161,10 +161,14 @@ export function createQueue(options: TransportOptions, persisting: boolean): Que
       return memoryOnly
     },
     removeWaiting_() {
+      const removed = new Map<Lane, QueuedRow[]>()
       for (const lane of lanes.values()) {
-        remove(lane.waiting_.splice(0))
+        const rows = lane.waiting_.splice(0)
+        remove(rows)
+        removed.set(lane, rows)
         lane.firstStored_ = 0
       }
+      return removed
     },
     trim_(overflowed) {
       const { maxMemoryRows, maxMemoryBytes, maxQueueRows, maxQueueBytes } = options

@@ -4,7 +4,7 @@ import type { Lane, QueuedRow } from './records.js'
 import type { DeliveryReport, TransportStats } from './types.js'
 
 /** Why rows were given up on: the keys of {@link TransportStats.dropped}. */
-export type DropReason = 'rejected' | 'invalid' | 'attempts' | 'overflow' | 'lost'
+export type DropReason = 'rejected' | 'invalid' | 'attempts' | 'overflow' | 'lost' | 'consent'
 
 /** The transport's counters, and what it tells its owner about rows. */
 export interface Reporter {
@@ -15,7 +15,7 @@ export interface Reporter {
   /** Reports rows given up on, counted under `why`; `text` and `status` explain it. */
   dropped_(
     lane: Lane,
-    rows: readonly QueuedRow[],
+    rows: readonly Pick<QueuedRow, 'id_'>[],
     why: DropReason,
     text: string,
     status: number,
@@ -30,6 +30,7 @@ export const nothingSent = (): Omit<TransportStats, 'queued' | 'memoryOnly'> => 
   retried: 0,
   beaconed: 0,
   dropped: {},
+  skipped: {},
 })
 
 /** Creates the reporter of a transport whose owner hears of rows through `onReport`. */

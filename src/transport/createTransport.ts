@@ -9,6 +9,9 @@ import { createStorage } from './storage.js'
 import { PERSIST_DELAY, WRITE_AFTER } from './tunables.js'
 import type { Transport, TransportOptions } from './types.js'
 
+/** Why rows are discarded when consent is withdrawn. */
+const CONSENT_WITHDRAWN = 'Consent withdrawn'
+
 /**
  * Creates the transport: rows queued per target, coalesced into requests of up to `batchSize`
  * rows, persisted per tab, retried, delivered at page leave with keepalive fetch (or beacons),
@@ -37,9 +40,12 @@ export function createTransport(options: TransportOptions): Transport {
   let lease: TabLease | undefined
   let persistence: Persistence | undefined
   let closed = false
+  // Set by a discard, cleared by the next push: what a gone tab left is discarded meanwhile, as it
+  // may have been queued before the discard reached that tab.
+  let withheld = false
   if (locks && storageKey !== undefined) {
     lease = createTabLease(locks, storageKey, storage, adopt)
-    persistence = createPersistence(queue, lease, storage, (lane) => heldRows(lane))
+    persistence = createPersistence(queue, storageKey, lease, storage, (lane) => heldRows(lane))
   }
   const sender = createSender(options, queue, persistence, reporter)
   const heldRows = (lane: Lane): QueuedRow[] => [...sender.unsettled_(lane), ...lane.waiting_]
@@ -66,6 +72,10 @@ export function createTransport(options: TransportOptions): Transport {
   function adopt(tabKey: string): void {
     for (const chunk of persistence?.takeChunks_(tabKey) ?? []) {
       const lane = queue.laneOf_(chunk.target)
+      if (withheld) {
+        reporter.dropped_(lane, chunk.rows, 'consent', CONSENT_WITHDRAWN, 0)
+        continue
+      }
       sender.arm_(lane, flushInterval)
       for (const row of chunk.rows) queue.add_(lane, row.id_, row.json_, row.tries_)
     }
@@ -83,9 +93,32 @@ export function createTransport(options: TransportOptions): Transport {
    * Storage owns the queue now (written, and the lease ended): the memory copy is forgotten,
    * answers to its requests included, lest another tab and this one both send it.
    */
-  const forget = (): void => {
+  const forget = (): Map<Lane, QueuedRow[]> => {
     sender.forget_()
-    queue.removeWaiting_()
+    return queue.removeWaiting_()
+  }
+
+  // Tabs of one site hear of each other's discards here (docs/design.md#consent). Without
+  // BroadcastChannel (Safari before 15.4) they learn of it from their own next call.
+  const channel =
+    options.discardChannel && 'BroadcastChannel' in self
+      ? new BroadcastChannel(options.discardChannel)
+      : undefined
+  if (channel) channel.onmessage = () => discard(false)
+
+  /**
+   * Drops every row held and writes the emptied queue; `everyTab`: removes what every tab stored
+   * and tells the live ones to do the same. Requests out already are forgotten, not recalled.
+   */
+  function discard(everyTab: boolean): void {
+    withheld = true
+    for (const [lane, rows] of forget()) {
+      reporter.dropped_(lane, rows, 'consent', CONSENT_WITHDRAWN, 0)
+    }
+    persistence?.write_()
+    if (!everyTab) return
+    persistence?.removeEveryTab_()
+    channel?.postMessage(0)
   }
 
   const pageLeave = createPageLeave(options.baseUrl, {
@@ -113,6 +146,7 @@ export function createTransport(options: TransportOptions): Transport {
     flush,
     push(target, row, id) {
       if (closed) return
+      withheld = false
       const lane = queue.laneOf_(target)
       queue.add_(lane, id, toAsciiJson(row), 0)
       trim()
@@ -122,7 +156,9 @@ export function createTransport(options: TransportOptions): Transport {
       else void sender.pump_(lane)
       persistence?.writeWithin_(queue.held_.rows_ > batchSize ? PERSIST_DELAY : WRITE_AFTER)
     },
+    discard: () => discard(true),
     close() {
+      channel?.close()
       persistence?.write_()
       persistence?.stop_()
       closed = true

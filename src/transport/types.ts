@@ -41,9 +41,16 @@ export interface TransportStats {
    * Rows given up on, by reason: `rejected` (a 4xx other than 408/429, or a failed
    * `result_code`; refused on its own), `invalid` (listed in `invalid_records`), `attempts`
    * (still failing after `maxAttempts` tries), `overflow` (pushed out past the memory bounds),
-   * `lost` (held in memory only when the page was left).
+   * `lost` (held in memory only when the page was left), `consent` (discarded when consent was
+   * withdrawn, in this tab or another).
    */
   dropped: Record<string, number>
+  /**
+   * Calls never queued, by reason, as their owner counts them: `consent` (the visitor had not
+   * granted every category of `consentCategories`), `middleware` (dropped by a destination
+   * middleware, or one threw).
+   */
+  skipped: Record<string, number>
 }
 
 /** Resolved options of a transport; every field has been defaulted by its owner. */
@@ -80,6 +87,11 @@ export interface TransportOptions {
    * headers (none without an answer).
    */
   readonly judge: (status: number, text: string, rows: number, headers?: AnswerHeaders) => Verdict
+  /**
+   * Name of the BroadcastChannel on which tabs tell one another to discard their queues (see
+   * {@link Transport.discard}); `undefined`: this transport never hears of another tab's discard.
+   */
+  readonly discardChannel: string | undefined
   /** Called for every delivery outcome. */
   readonly onReport: (report: DeliveryReport) => void
   /** Logs each request and its answer to the console (at the level Chrome shows by default). */
@@ -100,6 +112,12 @@ export interface Transport {
    * persisted for another tab or the next page. Rows pushed afterwards are ignored.
    */
   close(): void
+  /**
+   * Discards every row not sent yet, reported dropped as `consent`: those held here, those stored
+   * by any tab, and those of the other tabs on the same `discardChannel`. Requests already out are
+   * not recalled. Until the next push, rows adopted from a gone tab are discarded too.
+   */
+  discard(): void
   /** Live counters. */
   readonly stats: Readonly<TransportStats>
 }

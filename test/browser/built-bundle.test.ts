@@ -17,6 +17,7 @@ const PUBLIC_STATS = [
   'retried',
   'beaconed',
   'dropped',
+  'skipped',
 ]
 
 /** The internal names of a source text: property names ending in `_`. */

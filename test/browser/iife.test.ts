@@ -111,6 +111,18 @@ describe('script-tag drop-in (dist/selligent.iife.min.js)', function () {
     expect(page.captured).to.deep.equal({ consoleErrors: [], uncaught: [] })
   })
 
+  it('data-consent-categories: only a call whose preferences grant every category is sent', async () => {
+    await reset('iife-consent')
+    const page = await open('consent-categories.html')
+    const rows = rowsOf(await rowsArriving('iife-consent', 1))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(rowsOf(await recorded('iife-consent')).map((row) => row[6])).to.deep.equal([
+      '{"granted":"both"}',
+    ])
+    expect(rows).to.have.length(1)
+    expect(page.captured).to.deep.equal({ consoleErrors: [], uncaught: [] })
+  })
+
   it('reports bad attributes in one console error, registers nothing, throws nothing', async () => {
     const page = await open('bad-attributes.html')
     await until(() => (page.analytics as { initialized?: boolean }).initialized === true, 10_000)

@@ -29,6 +29,7 @@ for (const [key, { fallback_: fallback }] of Object.entries(SETTING_RULES))
  */
 const WORDED_PLUGIN = {
   columns: { code: {}, words: ['the nine standard columns'] },
+  consentCategories: { code: [], words: ['none', 'none: no consent check'] },
 }
 const WORDED_RELAY = {
   columns: { code: {}, words: ['the nine standard columns'] },
