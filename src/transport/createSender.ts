@@ -29,10 +29,11 @@ export interface Sender {
   pump_(lane: Lane): Promise<void> | undefined
   /** Pumps the lane after `ms`, unless a pump is due already. */
   arm_(lane: Lane, ms: number): void
-  /** Sends the rows as a request handed over to the browser: the page is being left. */
-  handOff_(lane: Lane, rows: QueuedRow[]): void
-  /** Bytes the keepalive budget has left. */
-  keepaliveLeft_(): number
+  /**
+   * Sends the lane's waiting rows that fit what is left of the keepalive budget, as requests
+   * handed over to the browser: the page is being left.
+   */
+  handOff_(lane: Lane): void
   /**
    * The page is hidden (`final` false) or left (`final` true): keepalive requests of lanes that
    * are not failing are handed over to the browser; when the page is left, the others are
@@ -201,10 +202,12 @@ export function createSender(
   return {
     pump_: pump,
     arm_: arm,
-    handOff_(lane, rows) {
-      void send(lane, rows, true)
+    handOff_(lane) {
+      let rows: QueuedRow[]
+      while ((rows = queue.take_(lane, KEEPALIVE_BUDGET - keepaliveBytes, 0)).length) {
+        void send(lane, rows, true)
+      }
     },
-    keepaliveLeft_: () => KEEPALIVE_BUDGET - keepaliveBytes,
     leave_(final) {
       left ||= final
       for (const request of inflight) {

@@ -69,13 +69,8 @@ export function createPageLeave(baseUrl: string, parts: PageLeaveParts): PageLea
     sender.leave_(final)
     for (const lane of queue.lanes_.values()) {
       if (lane.failures_ || isOffline()) continue
-      if ('keepalive' in Request.prototype) {
-        let rows = queue.take_(lane, sender.keepaliveLeft_(), 0)
-        while (rows.length) {
-          sender.handOff_(lane, rows)
-          rows = queue.take_(lane, sender.keepaliveLeft_(), 0)
-        }
-      } else if (parts.beaconable_ && lane.target_.method === 'POST') sendBeacons(lane)
+      if ('keepalive' in Request.prototype) sender.handOff_(lane)
+      else if (parts.beaconable_ && lane.target_.method === 'POST') sendBeacons(lane)
     }
     // What is held in memory only and was not handed over goes with the page: reported, never
     // lost silently.
