@@ -2,8 +2,8 @@ import { log } from '../log/log.js'
 import { retryDelay } from './backoff.js'
 import type { Queue } from './createQueue.js'
 import type { Persistence } from './createPersistence.js'
-import type { Reporter } from './createReporter.js'
-import { bodyOf, type Lane, type QueuedRow } from './records.js'
+import type { DropReason, Reporter } from './createReporter.js'
+import { bodyOf, halves, urlOf, type Lane, type QueuedRow } from './records.js'
 import { BURST_REQUESTS, KEEPALIVE_BUDGET, PERSIST_DELAY } from './tunables.js'
 import type { TransportOptions } from './types.js'
 
@@ -29,10 +29,11 @@ export interface Sender {
   pump_(lane: Lane): Promise<void> | undefined
   /** Pumps the lane after `ms`, unless a pump is due already. */
   arm_(lane: Lane, ms: number): void
-  /** Sends the rows as a request handed over to the browser: the page is being left. */
-  handOff_(lane: Lane, rows: QueuedRow[]): void
-  /** Bytes the keepalive budget has left. */
-  keepaliveLeft_(): number
+  /**
+   * Sends the lane's waiting rows that fit what is left of the keepalive budget, as requests
+   * handed over to the browser: the page is being left.
+   */
+  handOff_(lane: Lane): void
   /**
    * The page is hidden (`final` false) or left (`final` true): keepalive requests of lanes that
    * are not failing are handed over to the browser; when the page is left, the others are
@@ -51,7 +52,8 @@ export interface Sender {
   stop_(): void
 }
 
-const isOffline = (): boolean => navigator.onLine === false
+/** Whether the browser says it is offline. */
+export const isOffline = (): boolean => navigator.onLine === false
 
 /** Creates the sender of `queue`'s lanes. */
 export function createSender(
@@ -68,8 +70,8 @@ export function createSender(
   let stopped = false
 
   async function send(lane: Lane, rows: QueuedRow[], leaving: boolean): Promise<void> {
-    const { method, path, query } = lane.target_
-    const url = `${baseUrl}${path}?${query}`
+    const { method } = lane.target_
+    const url = urlOf(baseUrl, lane.target_)
     const body = bodyOf(rows)
     // ASCII: its length is its size in bytes.
     const fits = body.length <= KEEPALIVE_BUDGET - keepaliveBytes
@@ -131,13 +133,17 @@ export function createSender(
     answerHeaders: Headers | undefined,
   ): void {
     const verdict = judge(status, answer, rows.length, answerHeaders)
-    const { refused, reason = '' } = verdict
+    const { refused = {}, reason = '' } = verdict
+    /** Lets go of `dropped`, reported as given up on under `why`. */
+    const drop = (dropped: QueuedRow[], why: DropReason, text = reason): void => {
+      queue.remove_(dropped)
+      reporter.dropped_(lane, dropped, why, text, status)
+    }
     // Rows refused for good are not sent again, whatever becomes of the others.
-    const invalid = refused ? rows.filter((_, i) => i in refused) : []
-    const others = refused ? rows.filter((_, i) => !(i in refused)) : rows
+    const invalid = rows.filter((_, i) => i in refused)
+    const others = rows.filter((_, i) => !(i in refused))
     if (verdict.retry) {
-      queue.remove_(invalid)
-      reporter.dropped_(lane, invalid, 'invalid', reason, status)
+      drop(invalid, 'invalid')
       // A request that failed because the browser is offline costs no attempt: `online` resumes.
       const offline = !status && isOffline()
       if (!offline) {
@@ -146,27 +152,22 @@ export function createSender(
         for (const row of others) row.tries_++
       }
       const kept = others.filter((row) => offline || row.tries_ < maxAttempts)
-      const spent = others.filter((row) => !kept.includes(row))
       stats.retried += kept.length
       queue.putBack_(lane, kept)
-      queue.remove_(spent)
-      const why = `Gave up after ${maxAttempts} attempts${status ? '' : `: ${answer}`}`
-      reporter.dropped_(lane, spent, 'attempts', why, status)
-    } else if (refused) {
-      queue.remove_(rows)
+      const spent = others.filter((row) => !kept.includes(row))
+      drop(spent, 'attempts', `Gave up after ${maxAttempts} attempts${status ? '' : `: ${answer}`}`)
+    } else if (verdict.refused) {
+      queue.remove_(others)
       lane.failures_ = 0
       reporter.sent_(others)
-      reporter.dropped_(lane, invalid, 'invalid', reason, status)
+      drop(invalid, 'invalid')
     } else if (verdict.split && rows.length > 1) {
       // Refused whole, most likely for one bad row (or its size): the halves go again, down to
       // single rows, so only rows refused on their own are dropped, each with its own answer.
       stats.splitRequests += 2
-      const half = Math.floor(rows.length / 2)
-      void send(lane, rows.slice(0, half), false)
-      void send(lane, rows.slice(half), false)
+      for (const part of halves(rows)) void send(lane, part, false)
     } else {
-      queue.remove_(rows)
-      reporter.dropped_(lane, rows, 'rejected', reason, status)
+      drop(rows, 'rejected')
     }
   }
 
@@ -201,10 +202,12 @@ export function createSender(
   return {
     pump_: pump,
     arm_: arm,
-    handOff_(lane, rows) {
-      void send(lane, rows, true)
+    handOff_(lane) {
+      let rows: QueuedRow[]
+      while ((rows = queue.take_(lane, KEEPALIVE_BUDGET - keepaliveBytes, 0)).length) {
+        void send(lane, rows, true)
+      }
     },
-    keepaliveLeft_: () => KEEPALIVE_BUDGET - keepaliveBytes,
     leave_(final) {
       left ||= final
       for (const request of inflight) {

@@ -28,7 +28,10 @@ export function createTabLease(
   let key: string | undefined
   // Tab keys whose lock this tab holds or has asked for.
   let watched = new Set<string>()
-  const ignore = (): void => undefined
+  /** Asks for the lock `name` until the lease ends; `callback` runs once it is granted. */
+  const lock = (name: string, callback: () => unknown): void => {
+    locks.request(name, { signal: lease.signal }, callback).catch(() => undefined)
+  }
 
   /**
    * Asks for the lock of every tab key not watched yet, and listens for the keys other tabs
@@ -42,7 +45,7 @@ export function createTabLease(
       const tab = tabKeyOf(name)
       if (!isTabKey(tab, storageKey) || watched.has(tab)) continue
       watched.add(tab)
-      locks.request(tab, { signal }, () => adopt(tab)).catch(ignore)
+      lock(tab, () => adopt(tab))
     }
   }
 
@@ -53,9 +56,7 @@ export function createTabLease(
         watched.add(key)
         // Asked for before its first write, which other tabs see: this tab is first in line.
         const { signal } = lease
-        const held = (): Promise<unknown> =>
-          new Promise((release) => signal.addEventListener('abort', release))
-        locks.request(key, { signal }, held).catch(ignore)
+        lock(key, () => new Promise((release) => signal.addEventListener('abort', release)))
       }
       return key
     },

@@ -1,8 +1,8 @@
 import type { Queue } from './createQueue.js'
 import type { Persistence } from './createPersistence.js'
 import type { Reporter } from './createReporter.js'
-import type { Sender } from './createSender.js'
-import { bodyOf, type Lane, type QueuedRow } from './records.js'
+import { isOffline, type Sender } from './createSender.js'
+import { bodyOf, halves, urlOf, type Lane, type QueuedRow } from './records.js'
 import { KEEPALIVE_BUDGET } from './tunables.js'
 
 /** The parts of a transport the page's lifecycle acts on. */
@@ -37,8 +37,7 @@ export interface PageLeave {
 function beacon(url: string, rows: QueuedRow[]): QueuedRow[] {
   if (navigator.sendBeacon(url, bodyOf(rows))) return []
   if (rows.length < 2) return rows
-  const half = Math.floor(rows.length / 2)
-  return [...beacon(url, rows.slice(0, half)), ...beacon(url, rows.slice(half))]
+  return halves(rows).flatMap((part) => beacon(url, part))
 }
 
 /** Creates what the transport does at page leave (docs/design.md#page-leave). */
@@ -47,11 +46,11 @@ export function createPageLeave(baseUrl: string, parts: PageLeaveParts): PageLea
 
   /** Offers the lane's waiting rows to beacons; those refused wait again. */
   const sendBeacons = (lane: Lane): void => {
-    const { path, query } = lane.target_
+    const url = urlOf(baseUrl, lane.target_)
     const refused: QueuedRow[] = []
     while (lane.waiting_.length) {
       const rows = queue.take_(lane, KEEPALIVE_BUDGET, 1)
-      const notTaken = beacon(`${baseUrl}${path}?${query}`, rows)
+      const notTaken = beacon(url, rows)
       queue.remove_(rows.filter((row) => !notTaken.includes(row)))
       reporter.stats.beaconed += rows.length - notTaken.length
       refused.push(...notTaken)
@@ -69,14 +68,9 @@ export function createPageLeave(baseUrl: string, parts: PageLeaveParts): PageLea
   function leave(final: boolean): void {
     sender.leave_(final)
     for (const lane of queue.lanes_.values()) {
-      if (lane.failures_ || navigator.onLine === false) continue
-      if ('keepalive' in Request.prototype) {
-        let rows = queue.take_(lane, sender.keepaliveLeft_(), 0)
-        while (rows.length) {
-          sender.handOff_(lane, rows)
-          rows = queue.take_(lane, sender.keepaliveLeft_(), 0)
-        }
-      } else if (parts.beaconable_ && lane.target_.method === 'POST') sendBeacons(lane)
+      if (lane.failures_ || isOffline()) continue
+      if ('keepalive' in Request.prototype) sender.handOff_(lane)
+      else if (parts.beaconable_ && lane.target_.method === 'POST') sendBeacons(lane)
     }
     // What is held in memory only and was not handed over goes with the page: reported, never
     // lost silently.

@@ -59,3 +59,13 @@ export const storedSize = (row: QueuedRow): number => row.json_.length + row.id_
 /** A request body: the rows as one JSON array. */
 export const bodyOf = (rows: readonly QueuedRow[]): string =>
   `[${rows.map((row) => row.json_).join(',')}]`
+
+/** A request's URL: the target's path and query below `baseUrl`. */
+export const urlOf = (baseUrl: string, { path, query }: Target): string =>
+  `${baseUrl}${path}?${query}`
+
+/** Rows cut in two halves (the second the larger when odd), to be offered again one by one. */
+export const halves = (rows: QueuedRow[]): QueuedRow[][] => {
+  const half = Math.floor(rows.length / 2)
+  return [rows.slice(0, half), rows.slice(half)]
+}
