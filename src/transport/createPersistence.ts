@@ -66,17 +66,17 @@ export function createPersistence(
     timer = undefined
     dueAt = undefined
     if (stopped) return
-    const chunks = new Map<number, { lane: string; state: string; rows: QueuedRow[] }>()
+    const chunks = new Map<number, { lane_: string; state_: string; rows_: QueuedRow[] }>()
     for (const [name, lane] of queue.lanes_) {
       for (const row of heldRows(lane)) {
         if (row.chunk_ === undefined) continue
         let chunk = chunks.get(row.chunk_)
         if (!chunk) {
-          chunk = { lane: name, state: '', rows: [] }
+          chunk = { lane_: name, state_: '', rows_: [] }
           chunks.set(row.chunk_, chunk)
         }
-        chunk.state += `${row.order_}.${row.tries_},`
-        chunk.rows.push(row)
+        chunk.state_ += `${row.order_}.${row.tries_},`
+        chunk.rows_.push(row)
       }
     }
     // Nothing to write, nothing written: no key, no lock.
@@ -89,7 +89,7 @@ export function createPersistence(
       written.delete(chunk)
       storage((s) => s.removeItem(chunkKey(key, chunk)))
     }
-    for (const [chunk, { lane, state, rows }] of chunks) {
+    for (const [chunk, { lane_: lane, state_: state, rows_: rows }] of chunks) {
       if (written.get(chunk) === state) continue
       const text = encodeChunk(lane, rows)
       const stored = storage((s) => {

@@ -71,13 +71,13 @@ export function createTransport(options: TransportOptions): Transport {
   /** Queues the rows a gone tab (or the previous page) left under `tabKey` as this tab's own. */
   function adopt(tabKey: string): void {
     for (const chunk of persistence?.takeChunks_(tabKey) ?? []) {
-      const lane = queue.laneOf_(chunk.target)
+      const lane = queue.laneOf_(chunk.target_)
       if (withheld) {
-        reporter.dropped_(lane, chunk.rows, 'consent', CONSENT_WITHDRAWN, 0)
+        reporter.dropped_(lane, chunk.rows_, 'consent', CONSENT_WITHDRAWN, 0)
         continue
       }
       sender.arm_(lane, flushInterval)
-      for (const row of chunk.rows) queue.add_(lane, row.id_, row.json_, row.tries_)
+      for (const row of chunk.rows_) queue.add_(lane, row.id_, row.json_, row.tries_)
     }
     trim()
     persistence?.write_()

@@ -11,9 +11,9 @@ export type StoredRow = Pick<QueuedRow, 'id_' | 'json_' | 'tries_'>
 /** What one chunk holds. */
 export interface StoredChunk {
   /** The target of its rows. */
-  readonly target: Target
+  readonly target_: Target
   /** Its rows, oldest first. */
-  readonly rows: readonly StoredRow[]
+  readonly rows_: readonly StoredRow[]
 }
 
 /**
@@ -84,5 +84,7 @@ export function decodeChunk(text: string): StoredChunk | undefined {
   const target = isText(name) ? targetOf(name) : undefined
   if (!target || !Array.isArray(cells)) return
   const rows = cells.map(rowOf)
-  return rows.every((row): row is StoredRow => row !== undefined) ? { target, rows } : undefined
+  return rows.every((row): row is StoredRow => row !== undefined)
+    ? { target_: target, rows_: rows }
+    : undefined
 }

@@ -80,7 +80,7 @@ describe('transport: persisted queue', function () {
       [0, `${ns}-0`, rowOf(ns, 0)],
       [0, `${ns}-1`, rowOf(ns, 1)],
     ])
-    expect(persisted(ns).map((chunk) => (chunk as StoredChunk).target)).to.deep.equal([EVENTS])
+    expect(persisted(ns).map((chunk) => (chunk as StoredChunk).target_)).to.deep.equal([EVENTS])
   })
 
   it('writes nothing and takes no lock when one request delivers every row in time', async () => {

@@ -17,11 +17,11 @@ test('a chunk decodes to the target and rows it was encoded from', () => {
   const rows = [row('a', 'Café 😀'), row('b', '')]
   const text = encodeChunk(laneName(TARGET), rows)
   assert.match(text, /^[\0-\x7f]*$/)
-  assert.deepEqual(decodeChunk(text), { target: TARGET, rows })
+  assert.deepEqual(decodeChunk(text), { target_: TARGET, rows_: rows })
 })
 
 test('an empty chunk decodes to no rows', () => {
-  assert.deepEqual(decodeChunk(encodeChunk(laneName(TARGET), [])), { target: TARGET, rows: [] })
+  assert.deepEqual(decodeChunk(encodeChunk(laneName(TARGET), [])), { target_: TARGET, rows_: [] })
 })
 
 for (const [name, text] of [
