@@ -1,31 +1,32 @@
 import { smcVerdict } from '../smc/smcVerdict.js'
 import { aggregateLog } from './aggregateLog.js'
-import { clientKey } from './clientKey.js'
+import { clientKey } from './gate/clientKey.js'
 import {
   callSmc,
   MISCONFIGURED,
   misconfigured,
   SmcRateLimitedError,
   unavailable,
-} from './callSmc.js'
-import { createClientLimiter, MILLI_CALLS, WINDOW_MS } from './createClientLimiter.js'
+} from './smcCalls/callSmc.js'
+import { createClientLimiter, MILLI_CALLS, WINDOW_MS } from './limits/createClientLimiter.js'
 import {
   createCoalescer,
   type Answer,
   type CallerSlice,
   type SendMerged,
-} from './createCoalescer.js'
+} from './smcCalls/createCoalescer.js'
 import { createRedactor } from './createRedactor.js'
-import { createSharedLimits } from './createSharedLimits.js'
-import { createSlots } from './createSlots.js'
-import { corsPolicy, preflightResponse, type CorsDecision } from './corsPolicy.js'
-import { identityCheck } from './identityCheck.js'
-import { parseTarget, type RelayTarget } from './parseTarget.js'
-import { CLIENT_ABORTED, createBodyMemory, readRows } from './readRows.js'
+import { createSharedLimits } from './limits/createSharedLimits.js'
+import { createSlots } from './limits/createSlots.js'
+import { corsPolicy, preflightResponse, type CorsDecision } from './gate/corsPolicy.js'
+import { identityCheck } from './gate/identityCheck.js'
+import { parseTarget, type RelayTarget } from './gate/parseTarget.js'
+import { CLIENT_ABORTED, createBodyMemory, readRows } from './gate/readRows.js'
 import { JSON_HEADERS, jsonResponse, RelayError } from './RelayError.js'
-import type { RelayLogEntry, RelayOptions, ResolvedRelayOptions } from './RelayOptions.js'
-import { resolveRelayOptions } from './resolveRelayOptions.js'
-import { splitResult, type CallerResult } from './splitResult.js'
+import type { RelayLogEntry, RelayOptions } from './config/RelayOptions.js'
+import { RESOLVED, type ResolvedRelayOptions } from './config/ResolvedRelayOptions.js'
+import { resolveRelayOptions } from './config/resolveRelayOptions.js'
+import { splitResult, type CallerResult } from './smcCalls/splitResult.js'
 
 /** What a runtime adapter knows about a request beyond the `Request` itself. */
 export interface ClientInfo {
@@ -67,14 +68,11 @@ const MAX_LOGGED_ANSWER = 1000
  * Creates the relay (docs/design.md#relay): a fetch handler that accepts only the plugin's
  * requests (docs/design.md#targets), merges those for the same target into one SMC call made with
  * its own credentials, and answers each caller with its own SMC result, never better than SMC's
- * verdict (docs/design.md#verdicts). Throws {@link RelayConfigError} naming every bad option.
+ * verdict (docs/design.md#verdicts). Throws {@link RelayConfigError} naming every bad option;
+ * options the relay resolved itself (startRelayServer's) are taken as they are.
  */
-export function createRelay(options: RelayOptions): Relay {
-  return relayOf(resolveRelayOptions(options))
-}
-
-/** The relay for options already resolved, so that startRelayServer resolves them only once. */
-export function relayOf(config: ResolvedRelayOptions): Relay {
+export function createRelay(options: RelayOptions | ResolvedRelayOptions): Relay {
+  const config = RESOLVED in options ? options : resolveRelayOptions(options)
   const redact = createRedactor(config.secrets)
   const write = aggregateLog(config.log, config.logIntervalMs)
   const log = (entry: RelayLogEntry): void => write(redact.value(entry))

@@ -1,5 +1,6 @@
 import { clientWaitMs, createClientLimiter, WINDOW_MS } from './createClientLimiter.js'
-import type { RelayLogEntry, ResolvedRelayOptions } from './RelayOptions.js'
+import type { RelayLogEntry } from '../config/RelayOptions.js'
+import type { ResolvedRelayOptions } from '../config/ResolvedRelayOptions.js'
 import { bucketShape, TokenBucket, type TakenCall } from './TokenBucket.js'
 
 /** The limits every instance of a relay shares: its SMC budget, SMC's pause, the per-client counts. */
