@@ -1,4 +1,4 @@
-import type { RelayLogEntry } from './RelayOptions.js'
+import type { RelayLogEntry } from './config/RelayOptions.js'
 
 /** Kinds of entries counted at once; past it, new kinds share one count, so memory stays bounded. */
 const MAX_KINDS = 100

@@ -1,11 +1,13 @@
 import { version } from '../version.js'
 import { createRedactor } from './createRedactor.js'
 import { RelayConfigError } from './RelayConfigError.js'
-import { RELAY_DEFAULTS } from './relayDefaults.js'
-import { ENV_NAMES, type RelayLogEntry } from './RelayOptions.js'
-import { relayOptionsFromEnv } from './relayOptionsFromEnv.js'
-import { resolveServerOptions, type ResolvedServerOptions } from './resolveRelayOptions.js'
-import { serveRelay } from './startRelayServer.js'
+import { RELAY_DEFAULTS } from './config/relayDefaults.js'
+import { ENV_NAMES } from './config/envNames.js'
+import type { RelayLogEntry } from './config/RelayOptions.js'
+import { relayOptionsFromEnv } from './config/relayOptionsFromEnv.js'
+import { resolveServerOptions } from './config/resolveServerOptions.js'
+import type { ResolvedServerOptions } from './config/ResolvedServerOptions.js'
+import { startRelayServer } from './server/startRelayServer.js'
 
 // `selligent-relay`: starts the relay from environment variables (docs/design.md#relay). Exit codes:
 // 2 for a configuration problem, 1 when the server cannot listen. SIGTERM and SIGINT drain it
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
     process.exit(2)
   }
   try {
-    const relay = await serveRelay(resolved)
+    const relay = await startRelayServer(resolved)
     const { smcApiUrl, organization, eventsList } = resolved.relay
     const metrics = relay.metricsUrl ? `; metrics on ${relay.metricsUrl}` : ''
     console.log(

@@ -14,7 +14,7 @@ const read = (path) => readFileSync(new URL(path, ROOT), 'utf8')
 const { SETTING_RULES, SETTING_KEYS, STANDARD_COLUMNS, RELAY_DEFAULTS } = await importSource(`
   export { SETTING_RULES, SETTING_KEYS } from './src/plugin/resolveSettings.ts'
   export { STANDARD_COLUMNS } from './src/smc/columns.ts'
-  export { RELAY_DEFAULTS } from './src/relay/relayDefaults.ts'
+  export { RELAY_DEFAULTS } from './src/relay/config/relayDefaults.ts'
 `)
 
 /** Each plugin setting's default; `undefined` for those without one (required, or mode-dependent). */
@@ -282,8 +282,8 @@ describe('documented defaults: the plugin', () => {
 
 describe('documented defaults: the relay', () => {
   const relayFields = new Map([
-    ...tsdocFields(read('src/relay/RelayOptions.ts'), 'RelayOptions'),
-    ...tsdocFields(read('src/relay/startRelayServer.ts'), 'RelayServerOptions'),
+    ...tsdocFields(read('src/relay/config/RelayOptions.ts'), 'RelayOptions'),
+    ...tsdocFields(read('src/relay/config/RelayServerOptions.ts'), 'RelayServerOptions'),
   ])
   /** Every option's default; `undefined` for those without one. */
   const relayDefaults = new Map([...relayFields.keys()].map((key) => [key, RELAY_DEFAULTS[key]]))

@@ -6,9 +6,9 @@ import { eventRow, useHarness } from './harness.mjs'
 import { importSource } from './importSource.mjs'
 
 const { parseIp, ipMatcher, clientKey } = await importSource(`
-  export { parseIp } from './src/relay/parseIp.ts'
-  export { ipMatcher } from './src/relay/ipMatcher.ts'
-  export { clientKey } from './src/relay/clientKey.ts'
+  export { parseIp } from './src/relay/gate/parseIp.ts'
+  export { ipMatcher } from './src/relay/gate/ipMatcher.ts'
+  export { clientKey } from './src/relay/gate/clientKey.ts'
 `)
 
 describe('parseIp', () => {

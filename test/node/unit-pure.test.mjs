@@ -1,6 +1,6 @@
 // Unit tests of the pure modules shared by the plugin and the relay: the JSON cells
 // (src/plugin/toJsonText.ts), the event columns (src/smc/columns.ts), the relay's SMC budget
-// (src/relay/TokenBucket.ts) and its split of a merged answer (src/relay/splitResult.ts).
+// (src/relay/limits/TokenBucket.ts) and its split of a merged answer (src/relay/smcCalls/splitResult.ts).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { importSource } from './importSource.mjs'
@@ -9,8 +9,8 @@ const { toJsonText, MAX_STRING, resolveColumns, STANDARD_COLUMNS, TokenBucket, s
   await importSource(`
     export { toJsonText, MAX_STRING } from './src/plugin/toJsonText.ts'
     export { resolveColumns, STANDARD_COLUMNS } from './src/smc/columns.ts'
-    export { TokenBucket } from './src/relay/TokenBucket.ts'
-    export { splitResult } from './src/relay/splitResult.ts'
+    export { TokenBucket } from './src/relay/limits/TokenBucket.ts'
+    export { splitResult } from './src/relay/smcCalls/splitResult.ts'
   `)
 
 test('toJsonText: what JSON holds is written as JSON.stringify writes it', () => {

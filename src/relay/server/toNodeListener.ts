@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Relay } from './createRelay.js'
-import { jsonResponse, RelayError } from './RelayError.js'
+import type { Relay } from '../createRelay.js'
+import { jsonResponse, RelayError } from '../RelayError.js'
 
 /**
  * A request as a framework may hand it on: Express and Connect strip their mount path from `url`

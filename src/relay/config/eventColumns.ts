@@ -1,4 +1,4 @@
-import { resolveColumns } from '../smc/columns.js'
+import { resolveColumns } from '../../smc/columns.js'
 import type { EventColumns } from './RelayOptions.js'
 
 /**

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type * as Prometheus from 'prom-client'
-import type { RelayMetrics } from './RelayMetrics.js'
-import { optionLabel } from './RelayOptions.js'
+import type { RelayMetrics } from '../RelayMetrics.js'
+import { optionLabel } from '../config/envNames.js'
 
 /** The relay's metrics in a Prometheus registry, and the listener that shows them. */
 export interface PrometheusMetrics {

@@ -1,7 +1,7 @@
-import type { RelayTarget } from './parseTarget.js'
-import type { Rows } from './readRows.js'
+import type { RelayTarget } from '../gate/parseTarget.js'
+import type { Rows } from '../gate/readRows.js'
 import type { Slice } from './splitResult.js'
-import type { TakenCall } from './TokenBucket.js'
+import type { TakenCall } from '../limits/TokenBucket.js'
 
 /** One caller's answer. */
 export interface Answer {

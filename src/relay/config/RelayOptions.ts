@@ -1,7 +1,5 @@
-import type { IpBytes } from './parseIp.js'
-import type { RelayMetrics } from './RelayMetrics.js'
-import type { RelayStore } from './RelayStore.js'
-import type { RelayServerOptions } from './startRelayServer.js'
+import type { RelayMetrics } from '../RelayMetrics.js'
+import type { RelayStore } from '../limits/RelayStore.js'
 
 /** One structured log line of the relay. Never carries the API key or secret. */
 export interface RelayLogEntry {
@@ -26,18 +24,6 @@ export interface RelayLogEntry {
  * setting, so both sides can share one literal. `EVENT_ID` may be renamed, not dropped.
  */
 export type EventColumns = Partial<Record<string, string | null>>
-
-/** A static segment browsers may change, from {@link RelayOptions.segments}. */
-export interface AllowedSegment {
-  /** The user list's api name. */
-  readonly list: string
-  /** The segment's api name. */
-  readonly segment: string
-  /** The one field rows match on, the same for every segment of the list. */
-  readonly matchKey: string
-  /** Whether REMOVE is allowed; ADD always is. */
-  readonly remove: boolean
-}
 
 /** Options of {@link createRelay}; each has a CLI environment variable of the same meaning. */
 export interface RelayOptions {
@@ -171,115 +157,3 @@ export interface RelayOptions {
   /** Receives what the relay does, to count it (the CLI: Prometheus, with `RELAY_METRICS`). Default none. */
   readonly metrics?: RelayMetrics
 }
-
-/** {@link RelayOptions} after validation, every default applied. */
-export interface ResolvedRelayOptions {
-  /** Base URL of SMC's API: the admin URL followed by `/Portal/Api`. */
-  readonly smcApiUrl: string
-  /** See {@link RelayOptions.organization}. */
-  readonly organization: string
-  /** The `X-ApiKey` header value, `key:secret`. */
-  readonly apiKeyHeader: string
-  /** Strings that must never leave the relay: the key, the secret and their join. */
-  readonly secrets: readonly string[]
-  /** See {@link RelayOptions.basePath}: `''` for the root. */
-  readonly basePath: string
-  /** See {@link RelayOptions.eventsList}. */
-  readonly eventsList: string
-  /** Event columns in the order of a row; the first is the upsert key. */
-  readonly columns: readonly string[]
-  /** See {@link RelayOptions.segments}: each allowed segment by `LIST/SEGMENT`. */
-  readonly segments: ReadonlyMap<string, AllowedSegment>
-  /** See {@link RelayOptions.identitySecrets}. */
-  readonly identitySecrets: readonly string[]
-  /** See {@link RelayOptions.identityMaxLifetimeS}. */
-  readonly identityMaxLifetimeS: number
-  /** See {@link RelayOptions.allowedOrigins}: whether an `Origin` header's value is allowed. */
-  readonly allowsOrigin: (origin: string) => boolean
-  /** See {@link RelayOptions.budgetPerMinute}. */
-  readonly budgetPerMinute: number
-  /** See {@link RelayOptions.instances}. */
-  readonly instances: number
-  /** See {@link RelayOptions.store}. */
-  readonly store: RelayStore | undefined
-  /** See {@link RelayOptions.coalesce}. */
-  readonly coalesce: boolean
-  /** See {@link RelayOptions.coalesceWindowMs}. */
-  readonly coalesceWindowMs: number
-  /** See {@link RelayOptions.maxCoalesceWaitMs}. */
-  readonly maxCoalesceWaitMs: number
-  /** See {@link RelayOptions.maxRows}. */
-  readonly maxRows: number
-  /** See {@link RelayOptions.maxBytes}. */
-  readonly maxBytes: number
-  /** See {@link RelayOptions.rateLimitPerClient}. */
-  readonly rateLimitPerClient: number
-  /** See {@link RelayOptions.clientBudgetPercent}: SMC calls one client may cost in a minute, 0 for no limit. */
-  readonly clientCallsPerMinute: number
-  /** Lower-cased header name, or `undefined` for the socket address. */
-  readonly clientAddressHeader: string | undefined
-  /** See {@link RelayOptions.trustedProxies}: whether an address is one of them. */
-  readonly isTrustedProxy: (ip: IpBytes) => boolean
-  /** See {@link RelayOptions.timeoutMs}. */
-  readonly timeoutMs: number
-  /** See {@link RelayOptions.maxSmcCalls}. */
-  readonly maxSmcCalls: number
-  /** See {@link RelayOptions.maxBufferedBytes}. */
-  readonly maxBufferedBytes: number
-  /** See {@link RelayOptions.bodyTimeoutMs}. */
-  readonly bodyTimeoutMs: number
-  /** See {@link RelayOptions.logIntervalMs}. */
-  readonly logIntervalMs: number
-  /** See {@link RelayOptions.fetch}. */
-  readonly fetch: typeof fetch
-  /** See {@link RelayOptions.log}. */
-  readonly log: (entry: RelayLogEntry) => void
-  /** See {@link RelayOptions.metrics}. */
-  readonly metrics: RelayMetrics | undefined
-}
-
-/** The environment variable of each option, used by the CLI and to name options in errors. */
-export const ENV_NAMES = {
-  smcAdminUrl: 'SMC_ADMIN_URL',
-  organization: 'SMC_ORGANIZATION',
-  apiKey: 'SMC_API_KEY',
-  apiSecret: 'SMC_API_SECRET',
-  basePath: 'RELAY_BASE_PATH',
-  eventsList: 'SMC_EVENTS_LIST',
-  columns: 'SMC_EVENTS_COLUMNS',
-  segments: 'SMC_SEGMENTS',
-  identitySecrets: 'RELAY_IDENTITY_SECRETS',
-  identityMaxLifetimeS: 'RELAY_IDENTITY_MAX_LIFETIME_S',
-  allowedOrigins: 'RELAY_ALLOWED_ORIGINS',
-  budgetPerMinute: 'RELAY_BUDGET_PER_MINUTE',
-  instances: 'RELAY_INSTANCES',
-  coalesce: 'RELAY_COALESCE',
-  coalesceWindowMs: 'RELAY_COALESCE_WINDOW_MS',
-  maxCoalesceWaitMs: 'RELAY_MAX_COALESCE_WAIT_MS',
-  maxRows: 'RELAY_MAX_ROWS',
-  maxBytes: 'RELAY_MAX_BYTES',
-  rateLimitPerClient: 'RELAY_RATE_LIMIT_PER_CLIENT',
-  clientBudgetPercent: 'RELAY_CLIENT_BUDGET_PERCENT',
-  clientAddressHeader: 'RELAY_CLIENT_ADDRESS_HEADER',
-  trustedProxies: 'RELAY_TRUSTED_PROXIES',
-  timeoutMs: 'RELAY_TIMEOUT_MS',
-  maxSmcCalls: 'RELAY_MAX_SMC_CALLS',
-  maxBufferedBytes: 'RELAY_MAX_BUFFERED_BYTES',
-  bodyTimeoutMs: 'RELAY_BODY_TIMEOUT_MS',
-  logIntervalMs: 'RELAY_LOG_INTERVAL_MS',
-  maxConnections: 'RELAY_MAX_CONNECTIONS',
-  headerTimeoutMs: 'RELAY_HEADER_TIMEOUT_MS',
-  drainTimeoutMs: 'RELAY_DRAIN_TIMEOUT_MS',
-  redisUrl: 'REDIS_URL',
-  redisAllowPlaintext: 'RELAY_REDIS_ALLOW_PLAINTEXT',
-  serveMetrics: 'RELAY_METRICS',
-  metricsToken: 'RELAY_METRICS_TOKEN',
-  metricsPort: 'RELAY_METRICS_PORT',
-  metricsHost: 'RELAY_METRICS_HOST',
-} as const satisfies Partial<Record<keyof RelayServerOptions, string>>
-
-/** An option that can be set from the environment. */
-export type EnvOption = keyof typeof ENV_NAMES
-
-/** Names an option the way both library and CLI users know it: `smcAdminUrl (SMC_ADMIN_URL)`. */
-export const optionLabel = (name: EnvOption): string => `${name} (${ENV_NAMES[name]})`

@@ -1,4 +1,4 @@
-import type { InvalidRecordModel } from '../smc/LoadDataResponseModel.js'
+import type { InvalidRecordModel } from '../../smc/LoadDataResponseModel.js'
 
 /** Where one caller's rows sit in a merged SMC call. */
 export interface Slice {

@@ -1,5 +1,5 @@
-import { RETRY_AFTER_UNAVAILABLE_S } from './callSmc.js'
-import { RelayError } from './RelayError.js'
+import { RETRY_AFTER_UNAVAILABLE_S } from '../smcCalls/callSmc.js'
+import { RelayError } from '../RelayError.js'
 
 /** A body the gate accepted. */
 export interface Rows {

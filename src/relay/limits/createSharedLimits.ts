@@ -1,5 +1,7 @@
 import { clientWaitMs, createClientLimiter, WINDOW_MS } from './createClientLimiter.js'
-import type { RelayLogEntry, ResolvedRelayOptions } from './RelayOptions.js'
+import type { RelayLogEntry } from '../config/RelayOptions.js'
+import type { ResolvedRelayOptions } from '../config/ResolvedRelayOptions.js'
+import { BUDGET_SCRIPT, CLIENT_SCRIPT } from './storeScripts.js'
 import { bucketShape, TokenBucket, type TakenCall } from './TokenBucket.js'
 
 /** The limits every instance of a relay shares: its SMC budget, SMC's pause, the per-client counts. */
@@ -21,45 +23,6 @@ export interface SharedLimits {
    */
   ready(): Promise<boolean>
 }
-
-/**
- * One SMC budget per API key, in a Redis hash: a token bucket of {@link bucketShape} on Redis's
- * clock, taken ahead of time as {@link TokenBucket} is. ARGV: burst, refill per ms, the calls this
- * instance made without the store since it last answered (-1: it answered last time), SMC's
- * pause in ms (0: take a call), and how long the caller can wait for its call. An instance back
- * from its fallback empties the bucket, as its fallback started empty: what refilled meanwhile
- * (or a restarted Redis's full bucket) was spent by the fallbacks; its own calls go further into
- * the red, up to a burst, so that an instance cut off alone while the others kept the budget
- * pays back what it spent. Replies the ms to wait, 1 if taken, and the whole calls left.
- */
-const BUDGET_SCRIPT = `local t=redis.call('TIME')
-local now=t[1]*1000+math.floor(t[2]/1000)
-local burst,rate,owed,pause=tonumber(ARGV[1]),tonumber(ARGV[2]),tonumber(ARGV[3]),tonumber(ARGV[4])
-local s=redis.call('HMGET',KEYS[1],'tokens','at','paused')
-local tokens=math.min(burst,(tonumber(s[1]) or burst)+(now-(tonumber(s[2]) or now))*rate)
-if owed>=0 then tokens=math.min(tokens,0)-math.min(owed,burst) end
-local paused=math.max(tonumber(s[3]) or 0,now+pause)
-local wait=math.max(paused-now,0)
-local taken=0
-if pause>0 then tokens=math.min(tokens,0)
-else
-if tokens<1 then wait=math.max(wait,math.ceil((1-tokens)/rate)) end
-if wait<=tonumber(ARGV[5]) then tokens=tokens-1 taken=1 end
-end
-redis.call('HSET',KEYS[1],'tokens',tostring(tokens),'at',tostring(now),'paused',tostring(paused))
-redis.call('PEXPIRE',KEYS[1],paused-now+120000)
-return {wait,taken,math.floor(math.max(tokens,0))}`
-
-/**
- * A client's requests (ARGV[2] more) and thousandths of SMC calls (ARGV[3] more) in the current
- * one-minute window of ARGV[1] ms: replies the requests, the window's milliseconds left, and the
- * thousandths of calls.
- */
-const CLIENT_SCRIPT = `local n=redis.call('HINCRBY',KEYS[1],'n',ARGV[2])
-local cost=redis.call('HINCRBY',KEYS[1],'cost',ARGV[3])
-local ttl=redis.call('PTTL',KEYS[1])
-if ttl<0 then redis.call('PEXPIRE',KEYS[1],ARGV[1]) ttl=tonumber(ARGV[1]) end
-return {n,ttl,cost}`
 
 /** A store slower than this is taken as unreachable: browsers must not wait on it. */
 const STORE_TIMEOUT_MS = 500

@@ -1,4 +1,4 @@
-import { RelayError } from './RelayError.js'
+import { RelayError } from '../RelayError.js'
 
 /**
  * Checks a segment change's identity token against its rows (docs/relay.md, "Signed identity"):

@@ -1,6 +1,6 @@
-import { RelayError } from './RelayError.js'
-import type { ResolvedRelayOptions } from './RelayOptions.js'
-import type { RelayTarget } from './parseTarget.js'
+import { RelayError } from '../RelayError.js'
+import type { ResolvedRelayOptions } from '../config/ResolvedRelayOptions.js'
+import type { RelayTarget } from '../gate/parseTarget.js'
 
 /** What SMC answered to a call; what it means for the rows is the verdict's to say. */
 export interface SmcAnswer {

@@ -1,8 +1,8 @@
-import { isApiName } from '../smc/isApiName.js'
-import { smcTarget } from '../smc/targets.js'
-import type { Target } from '../smc/Target.js'
-import { RelayError } from './RelayError.js'
-import type { ResolvedRelayOptions } from './RelayOptions.js'
+import { isApiName } from '../../smc/isApiName.js'
+import { smcTarget } from '../../smc/targets.js'
+import type { Target } from '../../smc/Target.js'
+import { RelayError } from '../RelayError.js'
+import type { ResolvedRelayOptions } from '../config/ResolvedRelayOptions.js'
 
 /** A request the gate accepted: where its rows go in SMC, rebuilt from configuration. */
 export interface RelayTarget extends Target {

@@ -1,5 +1,5 @@
 import { parseIp, type IpBytes } from './parseIp.js'
-import type { ResolvedRelayOptions } from './RelayOptions.js'
+import type { ResolvedRelayOptions } from '../config/ResolvedRelayOptions.js'
 
 /** The key of every request whose client has no IP address the relay can tell. */
 const UNKNOWN = 'unknown'

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type * as Redis from '@redis/client'
-import { optionLabel } from './RelayOptions.js'
-import type { RelayStore } from './RelayStore.js'
+import { optionLabel } from '../config/envNames.js'
+import type { RelayStore } from '../limits/RelayStore.js'
 
 /** A Redis connection serving as the relay's {@link RelayStore}. */
 export interface RedisStore {

@@ -1,66 +1,14 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { RETRY_AFTER_UNAVAILABLE_S } from './callSmc.js'
-import { relayOf } from './createRelay.js'
-import { JSON_HEADERS, RelayError } from './RelayError.js'
-import { optionLabel, type RelayOptions } from './RelayOptions.js'
-import { resolveServerOptions, type ResolvedServerOptions } from './resolveRelayOptions.js'
+import { RETRY_AFTER_UNAVAILABLE_S } from '../smcCalls/callSmc.js'
+import { createRelay } from '../createRelay.js'
+import { JSON_HEADERS, RelayError } from '../RelayError.js'
+import { optionLabel } from '../config/envNames.js'
+import type { RelayServerOptions } from '../config/RelayServerOptions.js'
+import { RESOLVED } from '../config/ResolvedRelayOptions.js'
+import { resolveServerOptions } from '../config/resolveServerOptions.js'
+import type { ResolvedServerOptions } from '../config/ResolvedServerOptions.js'
 import { toNodeListener } from './toNodeListener.js'
-
-/** Options of {@link startRelayServer}: the relay's, where to listen, and the server's bounds. */
-export interface RelayServerOptions extends RelayOptions {
-  /** `PORT`: TCP port; 0 picks a free one. Default 8787. */
-  readonly port?: number
-  /** `HOST`: address to listen on. Default `127.0.0.1`, so a relay is never exposed by accident. */
-  readonly host?: string
-  /**
-   * `RELAY_MAX_CONNECTIONS`: open connections at most. At the bound, a new connection closes the
-   * oldest one that has no request in progress, else the oldest still sending its body, else it
-   * is itself refused; stalled clients cannot hold every descriptor, nor keep `/status` from
-   * answering. Default 512.
-   */
-  readonly maxConnections?: number
-  /** `RELAY_HEADER_TIMEOUT_MS`: how long a connection may take to send a request's headers; then 408 and closed. Default 10,000. */
-  readonly headerTimeoutMs?: number
-  /**
-   * `RELAY_DRAIN_TIMEOUT_MS`: after {@link RelayServer.close} (the CLI: SIGTERM or SIGINT), how
-   * long requests in progress have to be answered; those left are then answered 503 with
-   * `Retry-After`, and every connection is closed. Default 20,000.
-   */
-  readonly drainTimeoutMs?: number
-  /**
-   * `REDIS_URL`: the Redis all instances share their budget, SMC's pause and the per-client
-   * counts through (`rediss://`, or `redis://` on loopback or with `redisAllowPlaintext`; with a
-   * password if it needs one; a secret, never logged). Needs the optional peer dependency
-   * `@redis/client`; see also `instances`. Default none: each instance keeps its own.
-   */
-  readonly redisUrl?: string
-  /**
-   * `RELAY_REDIS_ALLOW_PLAINTEXT` (`true` or `false`): allow `redis://` to a host other than
-   * loopback, whose password and shared limits then cross the network in clear text; for a
-   * network the operator trusts, such as a private link to a Redis without TLS. Default `false`.
-   * Without it, such a URL is refused at start: use `rediss://` (TLS).
-   */
-  readonly redisAllowPlaintext?: boolean
-  /**
-   * `RELAY_METRICS` (`true` or `false`): serve Prometheus metrics at `GET /metrics` of a listener
-   * of their own (`metricsHost`, `metricsPort`), never on the relay's port. Needs the optional
-   * peer dependency `prom-client`. Default `false`.
-   */
-  readonly serveMetrics?: boolean
-  /**
-   * `RELAY_METRICS_TOKEN`: when set, `/metrics` answers only requests with
-   * `Authorization: Bearer <token>` (a secret, never logged). Default none: anyone who can reach it.
-   */
-  readonly metricsToken?: string
-  /** `RELAY_METRICS_PORT`: TCP port of the metrics listener; 0 picks a free one. Default 9464. */
-  readonly metricsPort?: number
-  /**
-   * `RELAY_METRICS_HOST`: address of the metrics listener. Default `127.0.0.1`, so that only this
-   * machine can scrape; without `metricsToken`, a warning at start says who else can.
-   */
-  readonly metricsHost?: string
-}
 
 /** A listening relay. */
 export interface RelayServer {
@@ -79,67 +27,66 @@ export interface RelayServer {
   close(): Promise<void>
 }
 
-/** Starts a relay on `node:http`. Rejects with {@link RelayConfigError} on bad options. */
-export async function startRelayServer(options: RelayServerOptions): Promise<RelayServer> {
-  return serveRelay(resolveServerOptions(options))
-}
-
 /**
- * Starts a relay on `node:http` from options resolved once (the CLI resolves them itself), with
- * Redis and Prometheus when they are configured.
+ * Starts a relay on `node:http`, with Redis and Prometheus when they are configured. Rejects with
+ * {@link RelayConfigError} on bad options; options the relay resolved itself (the CLI's) are taken
+ * as they are.
  */
-export async function serveRelay(options: ResolvedServerOptions): Promise<RelayServer> {
+export async function startRelayServer(
+  options: RelayServerOptions | ResolvedServerOptions,
+): Promise<RelayServer> {
+  const config = RESOLVED in options ? options : resolveServerOptions(options)
   // Loaded on demand: edge runtimes import this module for createRelay and have no node:http,
   // and sites that use neither Redis nor metrics need not install their clients.
   const { createServer } = await import('node:http')
-  const prometheus = options.serveMetrics
+  const prometheus = config.serveMetrics
     ? await (
         await import('./createPrometheusMetrics.js')
-      ).createPrometheusMetrics(options.metricsToken)
+      ).createPrometheusMetrics(config.metricsToken)
     : undefined
-  const redis = options.redisUrl
-    ? await (await import('./connectRedis.js')).connectRedis(options.redisUrl)
+  const redis = config.redisUrl
+    ? await (await import('./connectRedis.js')).connectRedis(config.redisUrl)
     : undefined
   const relay = toNodeListener(
-    relayOf({
-      ...options.relay,
-      store: redis?.store ?? options.relay.store,
-      metrics: prometheus?.metrics ?? options.relay.metrics,
+    createRelay({
+      ...config.relay,
+      store: redis?.store ?? config.relay.store,
+      metrics: prometheus?.metrics ?? config.relay.metrics,
     }),
   )
   const server = createServer(
     {
-      headersTimeout: options.headerTimeoutMs,
+      headersTimeout: config.headerTimeoutMs,
       // A backstop only: the relay answers a body later than bodyTimeoutMs itself, with 408.
-      requestTimeout: options.headerTimeoutMs + options.relay.bodyTimeoutMs + 1000,
+      requestTimeout: config.headerTimeoutMs + config.relay.bodyTimeoutMs + 1000,
       // How often Node checks those timeouts; a quarter of the header timeout keeps it close.
-      connectionsCheckingInterval: Math.max(10, Math.min(1000, options.headerTimeoutMs / 4)),
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, config.headerTimeoutMs / 4)),
     },
     relay,
   )
-  const connections = trackConnections(server, options.maxConnections)
+  const connections = trackConnections(server, config.maxConnections)
   // Scrapes are the operator's, not the site's traffic: on a listener of their own, loopback by
   // default, so that the public port shows nothing of the relay's state.
   const metricsServer =
     prometheus &&
     createServer(
-      { headersTimeout: options.headerTimeoutMs, requestTimeout: options.headerTimeoutMs },
+      { headersTimeout: config.headerTimeoutMs, requestTimeout: config.headerTimeoutMs },
       prometheus.serve,
     )
   let url: string
   let metricsUrl: string | undefined
   try {
-    url = await listen(server, options.port, options.host)
+    url = await listen(server, config.port, config.host)
     if (metricsServer) {
-      metricsUrl = `${await listen(metricsServer, options.metricsPort, options.metricsHost)}/metrics`
+      metricsUrl = `${await listen(metricsServer, config.metricsPort, config.metricsHost)}/metrics`
     }
   } catch (error) {
     if (server.listening) server.close()
     await redis?.close()
     throw error
   }
-  if (metricsUrl && !options.metricsToken) {
-    options.relay.log({
+  if (metricsUrl && !config.metricsToken) {
+    config.relay.log({
       level: 'warn',
       event: 'metrics_unprotected',
       message: `Metrics are served at ${metricsUrl} without a token: whoever can reach that address reads them; set ${optionLabel('metricsToken')}`,
@@ -152,7 +99,7 @@ export async function serveRelay(options: ResolvedServerOptions): Promise<RelayS
     url,
     metricsUrl,
     close: () =>
-      (closing ??= drain(server, connections, options.drainTimeoutMs)
+      (closing ??= drain(server, connections, config.drainTimeoutMs)
         .then(() => metricsServer && closeAtOnce(metricsServer))
         .then(() => redis?.close())),
   }

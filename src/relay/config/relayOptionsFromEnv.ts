@@ -1,6 +1,7 @@
 import { RELAY_DEFAULTS } from './relayDefaults.js'
-import { ENV_NAMES, type EnvOption, type EventColumns } from './RelayOptions.js'
-import type { RelayServerOptions } from './startRelayServer.js'
+import { ENV_NAMES, type EnvOption } from './envNames.js'
+import type { EventColumns } from './RelayOptions.js'
+import type { RelayServerOptions } from './RelayServerOptions.js'
 
 /** What the CLI read from its environment. */
 export interface RelayEnv {
