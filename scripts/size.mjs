@@ -47,8 +47,9 @@ const BUDGET = {
   // what scale-out, then a security review's fixes, then authorization (allowed segments, signed
   // identity, limits by cost, isolation by halves) measurably cost (docs/relay-scale-out.md,
   // "Size"), then by what the relay's tidying cost: modules of one purpose each (77 B), and its
-  // Lua scripts written readably, with names and whitespace the minifier cannot strip (117 B).
-  relay: 10 * KB + 2707 + 1552 + 1559 + 194,
+  // Lua scripts written readably, with names and whitespace the minifier cannot strip (117 B),
+  // then by what paying back only the calls spent beyond the budget after an outage cost (142 B).
+  relay: 10 * KB + 2707 + 1552 + 1559 + 194 + 142,
 }
 /** The hard cap of each browser bundle (8 KB): no budget may exceed it. */
 const CAP = 8192

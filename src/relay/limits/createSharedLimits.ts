@@ -40,8 +40,9 @@ const READY_MAX_AGE_MS = 1000
  * the store, under keys named by the SMC tenant and a hash of the API key, so that relays of two
  * keys (staging, production) on one Redis never share a budget. While the store is unreachable
  * or slow, each instance falls back to its share, its budget starting empty (the shared one may
- * just have been spent) and its calls taken off the shared budget once the store is back; it
- * tries the store again every second, and logs each change of state once.
+ * just have been spent); once the store is back, its calls are taken off the shared budget as far
+ * as they went beyond it (see BUDGET_SCRIPT). It tries the store again every second, and logs
+ * each change of state once.
  */
 export function createSharedLimits(
   config: ResolvedRelayOptions,
@@ -78,6 +79,9 @@ export function createSharedLimits(
   let checking: Promise<unknown> | undefined
   /** Calls taken from the fallback budget since the store last answered a take; `undefined`: it did. */
   let debt: number | undefined
+  /** The shared budget's `born` and `spare` as the store last gave them (see BUDGET_SCRIPT). */
+  let bornSeen = -1
+  let spareSeen = 0
 
   /** Runs `script` on the store, or, while it is unreachable, resolves `undefined`. */
   const run = async (script: string, key: string, args: readonly unknown[]) => {
@@ -122,19 +126,27 @@ export function createSharedLimits(
     }
   }
 
+  const runBudget = async (owed: number, pauseMs: number, maxWaitMs: number) => {
+    const reply = await run(BUDGET_SCRIPT, 'budget', [
+      burst,
+      refillPerMs,
+      owed,
+      bornSeen,
+      spareSeen,
+      pauseMs,
+      maxWaitMs,
+    ])
+    if (reply) [, , , bornSeen = -1, spareSeen = 0] = reply
+    return reply
+  }
+
   return {
     async take(maxWaitMs) {
       // Claimed before the round trip: takes running meanwhile must not pay the same calls again,
       // nor leave a negative debt that would skip the hand-over after the next outage.
       const owed = debt
       debt = undefined
-      const reply = await run(BUDGET_SCRIPT, 'budget', [
-        burst,
-        refillPerMs,
-        owed ?? -1,
-        0,
-        maxWaitMs,
-      ])
+      const reply = await runBudget(owed ?? -1, 0, maxWaitMs)
       if (!reply) {
         const call = takeLocally(maxWaitMs)
         debt = (debt ?? 0) + (owed ?? 0) + (call.taken ? 1 : 0)
@@ -146,7 +158,7 @@ export function createSharedLimits(
     },
     async pause(ms) {
       budget.pause(ms)
-      await run(BUDGET_SCRIPT, 'budget', [burst, refillPerMs, -1, ms, 0])
+      await runBudget(-1, ms, 0)
     },
     async hit(client) {
       if (unlimited) return 0
