@@ -63,7 +63,6 @@ export function createPersistence(
    */
   const write = (): void => {
     clearTimeout(timer)
-    timer = undefined
     dueAt = undefined
     if (stopped) return
     const chunks = new Map<number, { lane_: string; state_: string; rows_: QueuedRow[] }>()

@@ -102,6 +102,11 @@ export function createSender(
       status = response.status
       answerHeaders = response.headers
     } catch (error) {
+      // The browser fails the page's fetches as it tears the page down, which Chrome does during
+      // `pagehide` before it reaches this transport when listeners added earlier (analytics-next's,
+      // the plugin's) run first. The request stays in flight as it was, for page leave to hand over
+      // (the browser still delivers a keepalive request) or to put back, as if it had come first.
+      if (event?.type === 'pagehide') return
       answer = String(error)
     }
     lane.awaiting_--

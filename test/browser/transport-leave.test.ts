@@ -56,6 +56,19 @@ describe('transport: page leave', function () {
     expect([...idsOf(onLeave), ...idsOf(nextPage)].sort()).to.deep.equal(expectedIds(ns, 200))
   })
 
+  it('leaves to the browser a request still out when the page goes, failed before pagehide reaches the transport', async () => {
+    const ns = namespace()
+    await script(ns, [{ status: 200, delayMs: 500 }])
+    const frame = openFrame(transportPageUrl(ns, 20, '&pagehidefirst&page=1'))
+    ;(await transportPage(frame)).push(ns, 5)
+    // Out, awaiting its answer, when the page goes.
+    await waitFor(async () => (await answered(ns)).length === 1)
+    frame.contentWindow?.location.assign(transportPageUrl(ns, 20, '&page=2'))
+    await waitFor(async () => (await storedIds(ns)).length >= 5)
+    await sleep(1500)
+    expect(await storedIds(ns)).to.deep.equal(expectedIds(ns, 5))
+  })
+
   it('falls back to sendBeacon (text/plain) without keepalive fetch, halving refused beacons', async () => {
     const ns = namespace()
     const frame = openFrame(transportPageUrl(ns, 60000, '&pad=300&nokeepalive'))
