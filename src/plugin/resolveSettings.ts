@@ -36,8 +36,8 @@ export interface ResolvedSettings {
   readonly maxAttempts: number
   readonly persist: boolean
   readonly debug: boolean
-  /** The current identity token, asked for at each group call; none without the setting. */
-  readonly identityToken: (() => unknown) | undefined
+  /** The identity token, or the function giving the current one; none without the setting. */
+  readonly identityToken: string | (() => unknown) | undefined
 }
 
 /** The settings {@link SETTING_RULES} reads, as given: `allowedEvents` and `columns` not resolved yet. */
@@ -194,11 +194,9 @@ export function resolveSettings(input: unknown): Resolution {
   }
 
   // Optional with no default, and a function where the table's settings are values: read apart.
-  const token = raw.identityToken
-  let identityToken: ResolvedSettings['identityToken']
-  if (isText(token)) identityToken = () => token
-  else if (typeof token === 'function') identityToken = token as () => unknown
-  else if (token !== undefined) bad('identityToken', 'a string, or a function returning one')
+  const identityToken = raw.identityToken as ResolvedSettings['identityToken']
+  if (identityToken !== undefined && !isText(identityToken) && typeof identityToken !== 'function')
+    bad('identityToken', 'a string or a function')
 
   const columns = resolveColumns(ruled.columns ?? {}, (key, rule, value) =>
     bad(`columns.${key}`, rule, value),

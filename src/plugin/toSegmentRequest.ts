@@ -20,7 +20,7 @@ export interface RowRequest {
 export function toSegmentRequest(
   event: SegmentEvent,
   organization: string,
-  identityToken?: () => unknown,
+  identityToken?: string | (() => unknown),
 ): RowRequest | string {
   const { userlist, matchkey, method = 'ADD' } = (event.traits ?? {}) as Record<string, unknown>
   const names = { groupId: event.groupId, 'traits.userlist': userlist, 'traits.matchkey': matchkey }
@@ -41,9 +41,9 @@ export function toSegmentRequest(
   )
   let query = target.query
   if (identityToken) {
-    let token: unknown
+    let token: unknown = identityToken
     try {
-      token = identityToken()
+      if (typeof identityToken === 'function') token = identityToken()
     } catch {
       // A function that fails gives no token, as one with nobody signed in does.
     }
