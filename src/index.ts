@@ -1,5 +1,6 @@
-export { selligentPlugin, PLUGIN_NAME } from './plugin/selligentPlugin.js'
-export type { SelligentPlugin } from './plugin/selligentPlugin.js'
+export { selligentPlugin } from './plugin/selligentPlugin.js'
+export { PLUGIN_NAME } from './plugin/pluginName.js'
+export type { SelligentPlugin } from './plugin/SelligentPluginApi.js'
 export type { DestinationMiddleware, MiddlewarePayload } from './plugin/applyMiddleware.js'
 export { validateSettings } from './plugin/validateSettings.js'
 export { SettingsError } from './plugin/SettingsError.js'

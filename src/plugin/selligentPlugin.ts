@@ -1,69 +1,27 @@
-import type { Analytics, Context, Plugin, SegmentEvent } from '@segment/analytics-next'
+import type { Analytics, Context, SegmentEvent } from '@segment/analytics-next'
 import { smcTarget } from '../smc/targets.js'
 import { smcVerdict } from '../smc/smcVerdict.js'
 import { log, LOG_PREFIX, warnOnce } from '../log/log.js'
 import { createTransport } from '../transport/createTransport.js'
 import { nothingSent } from '../transport/createReporter.js'
 import type { Target } from '../smc/Target.js'
-import type { DeliveryReport, Transport, TransportStats } from '../transport/types.js'
+import type { DeliveryReport, Transport } from '../transport/types.js'
 import { version } from '../version.js'
 import { applyMiddleware, type DestinationMiddleware } from './applyMiddleware.js'
+import { PLUGIN_NAME } from './pluginName.js'
 import { resolveSettings, type ResolvedSettings } from './resolveSettings.js'
+import { skipReason } from './skipReason.js'
+import type { SelligentPlugin } from './SelligentPluginApi.js'
 import type { SelligentSettings } from './SelligentSettings.js'
 import { SettingsError } from './SettingsError.js'
 import { toEventRow, type AliasIds } from './toEventRow.js'
 import { toSegmentRequest } from './toSegmentRequest.js'
-
-/** The plugin's name; the integrations object switches it off under this key. */
-export const PLUGIN_NAME = 'Selligent Marketing Cloud'
-
-/** The analytics-next destination plugin {@link selligentPlugin} returns. */
-export interface SelligentPlugin extends Plugin {
-  /** Delivery counters: queued, sent, requests, retried, dropped by reason. */
-  readonly stats: Readonly<TransportStats>
-  /** Sends everything queued now; resolves when those requests have settled. */
-  flush(): Promise<void>
-  /**
-   * Adds destination middlewares, run after the consent check and before filtering and mapping
-   * (docs/design.md#destination-middleware). analytics-next calls it from
-   * `analytics.addDestinationMiddleware('Selligent Marketing Cloud', …)` (or `'*'`).
-   */
-  addMiddleware(...middlewares: DestinationMiddleware[]): void
-}
-
-/** The setting that sends each kind of call that is off unless turned on. */
-const TOGGLES = {
-  alias: 'sendAliasEvents',
-  group: 'sendGroupEvents',
-  page: 'sendPageEvents',
-  screen: 'sendScreenEvents',
-} as const satisfies Record<string, keyof ResolvedSettings>
 
 /**
  * Aliases waiting for analytics-next's `alias` emitter at most: past it the oldest is sent with
  * the ids the call holds.
  */
 const MAX_WAITING_ALIASES = 100
-
-/** Whether the integrations object leaves the plugin on (analytics.js semantics). */
-function isEnabled(integrations: Record<string, unknown> | undefined): boolean {
-  const own = integrations?.[PLUGIN_NAME]
-  return own === undefined ? integrations?.All !== false : own !== false
-}
-
-/** Why the settings keep this event from SMC (docs/design.md#filtering); nothing when they don't. */
-function skipReason(
-  { type, event, integrations }: SegmentEvent,
-  settings: ResolvedSettings,
-): string | undefined {
-  if (!isEnabled(integrations)) return 'off in integrations'
-  if (type === 'identify') return
-  if (type === 'track') {
-    return settings.allowedEvents.has(event!) ? undefined : 'not in allowedEvents'
-  }
-  const toggle = TOGGLES[type]
-  if (!settings[toggle]) return `${toggle} off`
-}
 
 /**
  * An analytics-next destination that sends identify / track / page / screen / alias / group calls
