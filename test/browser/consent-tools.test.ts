@@ -5,6 +5,7 @@ import { createWrapper, type AnyAnalytics } from '@segment/analytics-consent-too
 import { PLUGIN_NAME, selligentPlugin, type SelligentPlugin } from '../../src/index.js'
 import {
   AnalyticsBrowser,
+  loadAnalytics,
   namespace,
   proxySettings,
   recorded,
@@ -84,6 +85,19 @@ const allCalls = (ns: string, consentCategories?: string[]) =>
 const consentChangeSeen = (analytics: Analytics) =>
   new Promise((resolve) => analytics.once('track', resolve))
 
+/** The visitor grants Marketing; once the change is seen, every call type, whose rows arrive. */
+async function grantThenCallEach(
+  analytics: Analytics,
+  cmp: ReturnType<typeof fakeCmp>,
+  ns: string,
+): Promise<void> {
+  const changed = consentChangeSeen(analytics)
+  cmp.setMarketing(true)
+  await changed
+  await callEach(analytics, 'after')
+  await until(async () => rowsOf(await recorded(ns)).length === 4)
+}
+
 describe('consent: opt-in, consentCategories', function () {
   this.timeout(8000)
 
@@ -103,11 +117,7 @@ describe('consent: opt-in, consentCategories', function () {
     expect(await recorded(ns)).to.have.length(0)
     expect(plugin.stats.skipped).to.deep.equal({ consent: 5 })
 
-    const changed = consentChangeSeen(analytics)
-    cmp.setMarketing(true)
-    await changed
-    await callEach(analytics, 'after')
-    await until(async () => rowsOf(await recorded(ns)).length === 4)
+    await grantThenCallEach(analytics, cmp, ns)
     await sleep(200)
     const text = await wire(ns)
     expect(rowsOf(await recorded(ns))).to.have.length(4)
@@ -118,11 +128,7 @@ describe('consent: opt-in, consentCategories', function () {
   it('a call with no consent preferences on it is not sent (fail closed)', async () => {
     const ns = namespace()
     const plugin = selligentPlugin(proxySettings(ns, { consentCategories: ['Marketing'] }))
-    const browser = AnalyticsBrowser.load(
-      { writeKey: 'test-write-key', cdnSettings: { integrations: {} } as never, plugins: [plugin] },
-      { disableClientPersistence: true, integrations: { 'Segment.io': false } },
-    )
-    const [analytics] = await browser
+    const analytics = await loadAnalytics([plugin])
     await analytics.track('Order Completed')
     await plugin.flush()
     await sleep(100)
@@ -145,11 +151,7 @@ describe('consent: opt-out, the wrapper’s blocking middleware', function () {
     expect(await recorded(ns)).to.have.length(0)
     expect(plugin.stats.skipped).to.deep.equal({ middleware: 4 })
 
-    const changed = consentChangeSeen(analytics)
-    cmp.setMarketing(true)
-    await changed
-    await callEach(analytics, 'after')
-    await until(async () => rowsOf(await recorded(ns)).length === 4)
+    await grantThenCallEach(analytics, cmp, ns)
     expect(await wire(ns)).to.not.include('before')
   })
 
@@ -172,11 +174,7 @@ describe('consent: opt-out, the wrapper’s blocking middleware', function () {
     expect(await recorded(ns)).to.have.length(0)
     expect(gated.stats.skipped).to.deep.equal({ consent: 4 })
 
-    const changed = consentChangeSeen(analytics)
-    cmp.setMarketing(true)
-    await changed
-    await callEach(analytics, 'after')
-    await until(async () => rowsOf(await recorded(ns)).length === 4)
+    await grantThenCallEach(analytics, cmp, ns)
     expect(await wire(ns)).to.not.include('before')
   })
 })
