@@ -5,8 +5,9 @@ import { log, LOG_PREFIX, warnOnce } from '../log/log.js'
 import { createTransport } from '../transport/createTransport.js'
 import { nothingSent } from '../transport/createReporter.js'
 import type { Target } from '../smc/Target.js'
-import type { DeliveryReport, Transport } from '../transport/types.js'
+import type { Transport } from '../transport/types.js'
 import { version } from '../version.js'
+import { createFailureReporter } from './createFailureReporter.js'
 import { applyMiddleware, type DestinationMiddleware } from './applyMiddleware.js'
 import { PLUGIN_NAME } from './pluginName.js'
 import { resolveSettings, type ResolvedSettings } from './resolveSettings.js'
@@ -58,26 +59,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   let registered = false
   const undelivered = new Set<Context>()
   const taken = new WeakSet<Context>()
-  // Contexts of this page's queued rows, so a failure can be reported on the call that made it.
-  const contexts = new Map<string, Context>()
-
-  function report({ type, ids, reason }: DeliveryReport): void {
-    let orphans = false
-    for (const id of ids) {
-      const ctx = contexts.get(id)
-      contexts.delete(id)
-      if (type === 'sent') continue
-      if (!ctx) {
-        orphans = true
-        continue
-      }
-      ctx.setFailedDelivery({ reason })
-      ctx.log('error', `${LOG_PREFIX} delivery failed`, { reason, target: reason?.target })
-      analytics?.emit('error', { code: 'delivery_failure', reason, ctx })
-    }
-    // Rows restored from an earlier page have no context left to report on.
-    if (orphans) analytics?.emit('error', { code: 'delivery_failure', reason })
-  }
+  const failures = createFailureReporter(() => analytics, s.maxMemoryRows)
 
   /**
    * The transport, created by the first call or the task after load(), whichever comes first:
@@ -92,7 +74,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
         judge: smcVerdict,
         storageKey: s.persist ? storageKey : undefined,
         discardChannel: s.consentCategories.length ? storageKey : undefined,
-        onReport: report,
+        onReport: failures.report_,
       })
     }
     return transport
@@ -115,9 +97,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
       return
     }
     const id = event.messageId ?? ctx.id
-    contexts.set(id, ctx)
-    // A row another tab delivers is never reported here: forget the oldest past what the queue holds.
-    if (contexts.size > s.maxMemoryRows) contexts.delete(contexts.keys().next().value as string)
+    failures.remember_(id, ctx)
     open().push(request.target, request.row, id)
   }
 

@@ -20,6 +20,11 @@ export interface Reporter {
     text: string,
     status: number,
   ): void
+  /**
+   * Reports a row pushed out past the memory bounds. Such rows come in bursts: they are reported
+   * together, one error per lane and task.
+   */
+  overflowed_(lane: Lane, row: QueuedRow): void
 }
 
 /** The counters of a transport that has sent nothing yet, besides what it holds. */
@@ -44,17 +49,32 @@ export function createReporter(queue: Queue, onReport: (report: DeliveryReport) 
     },
     ...nothingSent(),
   }
+  const overflowed = new Map<Lane, QueuedRow[]>()
+
+  const dropped: Reporter['dropped_'] = (lane, rows, why, text, status) => {
+    if (!rows.length) return
+    stats.dropped[why] = (stats.dropped[why] ?? 0) + rows.length
+    const reason = new DeliveryError(text, status, lane.target_)
+    onReport({ type: 'dropped', ids: rows.map((row) => row.id_), reason })
+  }
+
+  const reportOverflow = (): void => {
+    for (const [lane, rows] of overflowed) dropped(lane, rows, 'overflow', 'Queue full', 0)
+    overflowed.clear()
+  }
+
   return {
     stats,
     sent_(rows) {
       stats.sent += rows.length
       onReport({ type: 'sent', ids: rows.map((row) => row.id_) })
     },
-    dropped_(lane, rows, why, text, status) {
-      if (!rows.length) return
-      stats.dropped[why] = (stats.dropped[why] ?? 0) + rows.length
-      const reason = new DeliveryError(text, status, lane.target_)
-      onReport({ type: 'dropped', ids: rows.map((row) => row.id_), reason })
+    dropped_: dropped,
+    overflowed_(lane, row) {
+      if (!overflowed.size) queueMicrotask(reportOverflow)
+      const rows = overflowed.get(lane)
+      if (rows) rows.push(row)
+      else overflowed.set(lane, [row])
     },
   }
 }

@@ -208,8 +208,9 @@ export function createSender(
     pump_: pump,
     arm_: arm,
     handOff_(lane) {
-      let rows: QueuedRow[]
-      while ((rows = queue.take_(lane, KEEPALIVE_BUDGET - keepaliveBytes, 0)).length) {
+      for (;;) {
+        const rows = queue.take_(lane, KEEPALIVE_BUDGET - keepaliveBytes, 0)
+        if (!rows.length) return
         void send(lane, rows, true)
       }
     },

@@ -17,18 +17,10 @@ const CONSENT_WITHDRAWN = 'Consent withdrawn'
  * rows, persisted per tab, retried, delivered at page leave with keepalive fetch (or beacons),
  * held while offline, and adopted from tabs that died with rows queued (docs/design.md#transport).
  *
- * Tabs. Every tab persists its queue under a key of its own and sends only what it holds in
- * memory, so two live tabs never send the same row; what a dead tab left is adopted by exactly one
- * other tab (or the next page), which Web Locks decide (see `createTabLease`). A key per tab
- * rather than one shared queue because localStorage has no compare-and-set: a shared queue would
- * need a locked read-modify-write of the whole queue on every write, which the cheap, coalesced
- * writes must avoid.
- *
- * Without Web Locks (browsers before 2022, and any page outside a secure context) no tab can
- * tell a dead tab's key from a live one's, so such a tab keeps its queue in memory only: it sends
- * its own rows (at page leave too) and never touches another's, so nothing is sent twice. It
- * writes nothing either: no page of such a browser could ever adopt the rows, they would only fill
- * the site's storage quota. Queues other pages left wait for a page with Web Locks.
+ * Every tab persists its queue under a key of its own and sends only what it holds in memory;
+ * what a dead tab left is adopted by exactly one other tab, which Web Locks decide. Without Web
+ * Locks a tab cannot tell a dead tab's key from a live one's: it keeps its queue in memory only
+ * and touches no other's (docs/design.md#web-locks-for-tab-liveness).
  */
 export function createTransport(options: TransportOptions): Transport {
   const { batchSize, flushInterval } = options
@@ -52,21 +44,7 @@ export function createTransport(options: TransportOptions): Transport {
   const flush = async (): Promise<void> => {
     await Promise.all([...queue.lanes_.values()].map(sender.pump_))
   }
-  // Rows past the memory bounds are reported together, one error per lane and task: a burst.
-  const overflowed = new Map<Lane, QueuedRow[]>()
-  const reportOverflow = (): void => {
-    for (const [lane, rows] of overflowed) {
-      reporter.dropped_(lane, rows, 'overflow', 'Queue full', 0)
-    }
-    overflowed.clear()
-  }
-  const trim = (): void =>
-    queue.trim_((lane, row) => {
-      if (!overflowed.size) queueMicrotask(reportOverflow)
-      const rows = overflowed.get(lane)
-      if (rows) rows.push(row)
-      else overflowed.set(lane, [row])
-    })
+  const trim = (): void => queue.trim_(reporter.overflowed_)
 
   /** Queues the rows a gone tab (or the previous page) left under `tabKey` as this tab's own. */
   function adopt(tabKey: string): void {
