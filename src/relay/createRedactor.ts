@@ -1,3 +1,5 @@
+import { parseJsonBody } from '../smc/parseJsonBody.js'
+
 const MIN_SCANNED_LENGTH = 6
 const REDACTED = '[redacted]'
 
@@ -10,6 +12,16 @@ export interface Redactor {
    * escapes cannot hide them and its numbers survive.
    */
   text(text: string): string
+  /** {@link text}, with the JSON value it parsed the text into (redacted); `undefined`: not JSON. */
+  answer(text: string): RedactedAnswer
+}
+
+/** An answer's text with the secrets cut out, parsed once. */
+export interface RedactedAnswer {
+  /** The text, redacted. */
+  readonly text: string
+  /** Its JSON value, redacted; `undefined` when the text is not JSON. */
+  readonly body: unknown
 }
 
 /**
@@ -38,21 +50,20 @@ export function createRedactor(secrets: readonly string[]): Redactor {
     }
     return input
   }
+  const answer = (text: string): RedactedAnswer => {
+    const body = parseJsonBody(text)
+    if (!pattern) return { text, body }
+    if (body === undefined) return { text: scrub(text), body }
+    // Judged on the parsed value: an escape (`\u0073`) hides a secret from the text, not from
+    // whoever parses it. Text with nothing to cut is kept as written.
+    const redacted = value(body)
+    const redactedText = JSON.stringify(redacted)
+    return { text: redactedText === JSON.stringify(body) ? text : redactedText, body: redacted }
+  }
   return {
     value,
-    text(text) {
-      if (!pattern) return text
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(text) as unknown
-      } catch {
-        return scrub(text)
-      }
-      // Judged on the parsed value: an escape (`\u0073`) hides a secret from the text, not from
-      // whoever parses it. Text with nothing to cut is kept as written.
-      const redacted = JSON.stringify(value(parsed))
-      return redacted === JSON.stringify(parsed) ? text : redacted
-    },
+    text: (text) => (pattern ? answer(text).text : text),
+    answer,
   }
 }
 

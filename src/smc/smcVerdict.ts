@@ -1,4 +1,5 @@
 import type { AnswerHeaders, Verdict } from './Verdict.js'
+import { parseJsonBody } from './parseJsonBody.js'
 import { isRetryableStatus } from './isRetryableStatus.js'
 import { retryAfterMs } from './retryAfterMs.js'
 
@@ -17,7 +18,8 @@ export interface SmcVerdict extends Verdict {
  * answer), `text` the body: a `LoadDataResponseModel` when SMC answered, anything else otherwise
  * (a proxy's error page, SMC's plain-text 401). `rows`, when known, is how many rows the request
  * held: a listed index past them lists no row. `headers` say how long to wait before a retry
- * (see {@link retryAfterMs}).
+ * (see {@link retryAfterMs}). `body` is the body's JSON value, for a caller that parsed it
+ * already (the relay, which also logs and splits it).
  *
  * Never better than SMC's own word: a row counts as stored only when SMC answered 2xx with
  * `Succeeded` or `PartiallySucceeded`, did not list it, and counted no more failures than it
@@ -32,16 +34,13 @@ export function smcVerdict(
   text: string,
   rows?: number,
   headers?: AnswerHeaders,
+  body: unknown = parseJsonBody(text),
 ): SmcVerdict {
-  let result: {
+  // Not JSON: judged by its status alone.
+  const result = (body ?? {}) as {
     result_code?: unknown
     invalid_records?: unknown
     number_of_failed_records?: unknown
-  } = {}
-  try {
-    result = JSON.parse(text) ?? {}
-  } catch {
-    // Not JSON: judged by its status alone.
   }
   const code = result.result_code as string
   const notFound = status === 404 || code === 'NotFound'

@@ -81,10 +81,10 @@ export function createForwarder(
       return slices.map(() => errorAnswer(error))
     }
     const { smc, started, detail } = made
-    const text = redact.text(smc.text)
-    const verdict = smcVerdict(smc.status, text, rows.length)
+    // SMC's body is parsed here once, for its verdict, its result code and its split.
+    const { text, body } = redact.answer(smc.text)
+    const verdict = smcVerdict(smc.status, text, rows.length, undefined, body)
     const { refused: listed, retry } = verdict
-    const body = parsed(text)
     const resultCode = resultCodeOf(body)
     // What SMC said, for messages: `400 ValidationFailed`, `404`.
     const said = `${smc.status}${resultCode ? ` ${resultCode}` : ''}`
@@ -215,15 +215,6 @@ export function createForwarder(
   return {
     send: (target, rows, slices) => forward(target, rows, slices, true),
     callsAlone: (client) => refusedClients.has(client),
-  }
-}
-
-/** SMC's body as JSON, parsed once for its result code and its split; `undefined` if it is none. */
-function parsed(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    return undefined
   }
 }
 
