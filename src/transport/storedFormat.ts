@@ -39,9 +39,6 @@ export const chunkKey = (tabKey: string, chunk: number): string => `${tabKey}#${
 /** The tab key a chunk key belongs to; a key that names no chunk is returned as it is. */
 export const tabKeyOf = (key: string): string => key.replace(/#\d+$/, '')
 
-/** Whether `key` is a chunk key of tab `tabKey`. */
-export const isChunkOf = (key: string, tabKey: string): boolean => tabKeyOf(key) === tabKey
-
 /** The text of a chunk of rows of the lane `name`. */
 export const encodeChunk = (name: string, rows: readonly StoredRow[]): string => {
   const cells = rows.map((row) => `[${row.tries_},${toAsciiJson(row.id_)},${row.json_}]`)
