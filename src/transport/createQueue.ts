@@ -171,8 +171,7 @@ export function createQueue(options: TransportOptions, persisting: boolean): Que
       return removed
     },
     trim_(overflowed) {
-      const { maxMemoryRows, maxMemoryBytes, maxQueueRows, maxQueueBytes } = options
-      while (overBounds(held, maxMemoryRows, maxMemoryBytes)) {
+      while (overBounds(held, options.maxMemoryRows, options.maxMemoryBytes)) {
         const lane = oldest((candidate) => candidate.waiting_[0])
         if (!lane) break
         if (!warnedFull) log('warn', 'queue full: oldest rows dropped')
@@ -182,7 +181,7 @@ export function createQueue(options: TransportOptions, persisting: boolean): Que
         tally(row, -1)
         overflowed(lane, row)
       }
-      while (overBounds(stored, maxQueueRows, maxQueueBytes)) {
+      while (overBounds(stored, options.maxQueueRows, options.maxQueueBytes)) {
         lanes.forEach(skipMemoryOnly)
         const lane = oldest((candidate) => candidate.waiting_[candidate.firstStored_])
         if (!lane) break
