@@ -192,7 +192,7 @@ export function createQueue(options: TransportOptions, persisting: boolean): Que
       }
     },
     isPressed_() {
-      return held.rows_ * 2 > options.maxQueueRows || held.bytes_ * 2 > options.maxQueueBytes
+      return overBounds(held, options.maxQueueRows / 2, options.maxQueueBytes / 2)
     },
   }
 }
