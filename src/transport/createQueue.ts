@@ -154,8 +154,7 @@ export function createQueue(options: TransportOptions, persisting: boolean): Que
     remove_: remove,
     removeMemoryOnly_(lane) {
       const memoryOnly = lane.waiting_.filter((row) => row.chunk_ === undefined)
-      const kept = lane.waiting_.filter((row) => row.chunk_ !== undefined)
-      lane.waiting_.splice(0, lane.waiting_.length, ...kept)
+      lane.waiting_ = lane.waiting_.filter((row) => row.chunk_ !== undefined)
       lane.firstStored_ = 0
       remove(memoryOnly)
       return memoryOnly
