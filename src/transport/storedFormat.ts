@@ -51,9 +51,8 @@ const LANE = /^(POST|DELETE) ([^?]*)\?(.*)$/
 /** The target a lane name names; `undefined` for a name no lane has. */
 const targetOf = (name: string): Target | undefined => {
   const [, method, path, query] = LANE.exec(name) ?? []
-  return method && isText(path) && isText(query)
-    ? { method: method as Target['method'], path, query }
-    : undefined
+  // Every group of the pattern takes part in a match: with a method, a path and a query too.
+  return method ? { method: method as Target['method'], path: path!, query: query! } : undefined
 }
 
 /** The row a stored cell holds; `undefined` when it is out of shape. */
