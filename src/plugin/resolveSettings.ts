@@ -59,6 +59,9 @@ export interface SettingRule<T> {
   readonly fallback_?: T
 }
 
+/** A required non-empty string. */
+const TEXT_RULE: SettingRule<string> = { check_: isText, rule_: TEXT }
+
 /**
  * The settings read as given: check, rule named in the message when the check fails, and default
  * (none: required). One table, so a setting's rule, default and known-ness cannot drift apart; the
@@ -68,7 +71,7 @@ export interface SettingRule<T> {
  */
 export const SETTING_RULES: { readonly [K in keyof RuledSettings]: SettingRule<RuledSettings[K]> } =
   {
-    organization: { check_: isText, rule_: TEXT },
+    organization: TEXT_RULE,
     allowedEvents: {
       check_: (v) => Array.isArray(v) && v.every((name) => typeof name === 'string'),
       rule_: 'an array of event names',
@@ -182,9 +185,7 @@ export function resolveSettings(input: unknown): Resolution {
     // Neither mode: the relay is the one to recommend.
     problems.push('"proxyUrl" is required (or, for direct mode, smcAdminUrl, apiKey and apiSecret)')
   } else {
-    const [adminUrl, key, secret] = DIRECT_KEYS.map((name) =>
-      read(name, { check_: isText, rule_: TEXT }),
-    )
+    const [adminUrl, key, secret] = DIRECT_KEYS.map((name) => read(name, TEXT_RULE))
     const url = httpsOrLoopbackUrl(adminUrl)
     if (adminUrl && !url) bad('smcAdminUrl', 'an https URL (http only for localhost)')
     if (url && key && secret) {

@@ -7,8 +7,8 @@ import {
   chunkKey,
   decodeChunk,
   encodeChunk,
-  isChunkOf,
   isTabKey,
+  tabKeyOf,
   type StoredChunk,
 } from './storedFormat.js'
 import { PERSIST_DELAY } from './tunables.js'
@@ -117,7 +117,7 @@ export function createPersistence(
       else write()
     },
     takeChunks_(tabKey) {
-      const keys = (storage(keysOf) ?? []).filter((key) => isChunkOf(key, tabKey)).sort()
+      const keys = (storage(keysOf) ?? []).filter((key) => tabKeyOf(key) === tabKey).sort()
       const chunks: StoredChunk[] = []
       for (const key of keys) {
         const text = storage((s) => s.getItem(key))

@@ -154,8 +154,7 @@ export function createQueue(options: TransportOptions, persisting: boolean): Que
     remove_: remove,
     removeMemoryOnly_(lane) {
       const memoryOnly = lane.waiting_.filter((row) => row.chunk_ === undefined)
-      const kept = lane.waiting_.filter((row) => row.chunk_ !== undefined)
-      lane.waiting_.splice(0, lane.waiting_.length, ...kept)
+      lane.waiting_ = lane.waiting_.filter((row) => row.chunk_ !== undefined)
       lane.firstStored_ = 0
       remove(memoryOnly)
       return memoryOnly
@@ -171,8 +170,7 @@ export function createQueue(options: TransportOptions, persisting: boolean): Que
       return removed
     },
     trim_(overflowed) {
-      const { maxMemoryRows, maxMemoryBytes, maxQueueRows, maxQueueBytes } = options
-      while (overBounds(held, maxMemoryRows, maxMemoryBytes)) {
+      while (overBounds(held, options.maxMemoryRows, options.maxMemoryBytes)) {
         const lane = oldest((candidate) => candidate.waiting_[0])
         if (!lane) break
         if (!warnedFull) log('warn', 'queue full: oldest rows dropped')
@@ -182,7 +180,7 @@ export function createQueue(options: TransportOptions, persisting: boolean): Que
         tally(row, -1)
         overflowed(lane, row)
       }
-      while (overBounds(stored, maxQueueRows, maxQueueBytes)) {
+      while (overBounds(stored, options.maxQueueRows, options.maxQueueBytes)) {
         lanes.forEach(skipMemoryOnly)
         const lane = oldest((candidate) => candidate.waiting_[candidate.firstStored_])
         if (!lane) break
@@ -193,7 +191,7 @@ export function createQueue(options: TransportOptions, persisting: boolean): Que
       }
     },
     isPressed_() {
-      return held.rows_ * 2 > options.maxQueueRows || held.bytes_ * 2 > options.maxQueueBytes
+      return overBounds(held, options.maxQueueRows / 2, options.maxQueueBytes / 2)
     },
   }
 }

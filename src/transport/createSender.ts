@@ -186,18 +186,15 @@ export function createSender(
     // (upserted by its EVENT_ID) beats a row held in memory only, which a dying page loses.
     const most = queue.isPressed_() && !lane.failures_ ? BURST_REQUESTS : 1
     if (stopped || lane.awaiting_ >= most || !lane.waiting_.length) return
-    if (isOffline()) {
-      // Held back until `online`: its rows are written now.
-      persistence?.writeWithin_(PERSIST_DELAY)
-      return
-    }
+    const offline = isOffline()
     const wait = lane.notBefore_ - Date.now()
     // Bodies that fit the keepalive budget go as keepalive requests, which survive the page:
     // at page leave they can be left to the browser instead of being sent again by the next page.
-    if (wait <= 0) return send(lane, queue.take_(lane, KEEPALIVE_BUDGET, 1), false)
-    // Held back: its rows will not be delivered soon, they are written now.
+    if (!offline && wait <= 0) return send(lane, queue.take_(lane, KEEPALIVE_BUDGET, 1), false)
+    // Held back until `online`, or for `wait`: its rows will not be delivered soon, they are
+    // written now.
     persistence?.writeWithin_(PERSIST_DELAY)
-    arm(lane, wait)
+    if (!offline) arm(lane, wait)
   }
 
   function arm(lane: Lane, ms: number): void {

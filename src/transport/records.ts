@@ -25,7 +25,7 @@ export interface Lane {
   /** The target. */
   readonly target_: Target
   /** Rows waiting, oldest first. */
-  readonly waiting_: QueuedRow[]
+  waiting_: QueuedRow[]
   /** Every waiting row before this index is held in memory only: where the oldest stored row is
    * looked for. */
   firstStored_: number

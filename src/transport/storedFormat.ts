@@ -39,9 +39,6 @@ export const chunkKey = (tabKey: string, chunk: number): string => `${tabKey}#${
 /** The tab key a chunk key belongs to; a key that names no chunk is returned as it is. */
 export const tabKeyOf = (key: string): string => key.replace(/#\d+$/, '')
 
-/** Whether `key` is a chunk key of tab `tabKey`. */
-export const isChunkOf = (key: string, tabKey: string): boolean => tabKeyOf(key) === tabKey
-
 /** The text of a chunk of rows of the lane `name`. */
 export const encodeChunk = (name: string, rows: readonly StoredRow[]): string => {
   const cells = rows.map((row) => `[${row.tries_},${toAsciiJson(row.id_)},${row.json_}]`)
@@ -54,9 +51,8 @@ const LANE = /^(POST|DELETE) ([^?]*)\?(.*)$/
 /** The target a lane name names; `undefined` for a name no lane has. */
 const targetOf = (name: string): Target | undefined => {
   const [, method, path, query] = LANE.exec(name) ?? []
-  return method && isText(path) && isText(query)
-    ? { method: method as Target['method'], path, query }
-    : undefined
+  // Every group of the pattern takes part in a match: with a method, a path and a query too.
+  return method ? { method: method as Target['method'], path: path!, query: query! } : undefined
 }
 
 /** The row a stored cell holds; `undefined` when it is out of shape. */
