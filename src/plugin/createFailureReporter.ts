@@ -15,13 +15,10 @@ export interface FailureReporter {
 }
 
 /**
- * Creates the failure reporter of a plugin whose analytics instance `analyticsOf` gives once
- * loaded; it remembers the calls of `maxRows` rows at most.
+ * Creates the failure reporter of a plugin loaded on `analytics`; it remembers the calls of
+ * `maxRows` rows at most.
  */
-export function createFailureReporter(
-  analyticsOf: () => Analytics | undefined,
-  maxRows: number,
-): FailureReporter {
+export function createFailureReporter(analytics: Analytics, maxRows: number): FailureReporter {
   // Contexts of this page's queued rows, by row id.
   const contexts = new Map<string, Context>()
   return {
@@ -31,7 +28,6 @@ export function createFailureReporter(
       if (contexts.size > maxRows) contexts.delete(contexts.keys().next().value as string)
     },
     report_({ type, ids, reason }) {
-      const analytics = analyticsOf()
       let orphans = false
       for (const id of ids) {
         const ctx = contexts.get(id)
@@ -43,10 +39,10 @@ export function createFailureReporter(
         }
         ctx.setFailedDelivery({ reason })
         ctx.log('error', `${LOG_PREFIX} delivery failed`, { reason, target: reason?.target })
-        analytics?.emit('error', { code: 'delivery_failure', reason, ctx })
+        analytics.emit('error', { code: 'delivery_failure', reason, ctx })
       }
       // Rows restored from an earlier page have no context left to report on.
-      if (orphans) analytics?.emit('error', { code: 'delivery_failure', reason })
+      if (orphans) analytics.emit('error', { code: 'delivery_failure', reason })
     },
   }
 }

@@ -7,7 +7,7 @@ import { nothingSent } from '../transport/createReporter.js'
 import type { Target } from '../smc/Target.js'
 import type { Transport } from '../transport/types.js'
 import { version } from '../version.js'
-import { createFailureReporter } from './createFailureReporter.js'
+import { createFailureReporter, type FailureReporter } from './createFailureReporter.js'
 import { applyMiddleware, type DestinationMiddleware } from './applyMiddleware.js'
 import { PLUGIN_NAME } from './pluginName.js'
 import { resolveSettings, type ResolvedSettings } from './resolveSettings.js'
@@ -40,7 +40,9 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   let opening: ReturnType<typeof setTimeout> | undefined
   // Set by load(): the plugin is loaded once it knows its analytics instance.
   let analytics: Analytics | undefined
+  // Set by load() too, with the instance they need.
   let events: Target
+  let failures: FailureReporter
   // Calls made before load() has finished wait here, bounded like what the queue holds.
   let held: [Context, SegmentEvent][] = []
   // Once a user is identified, analytics-next overwrites an alias event's userId with the old id
@@ -59,7 +61,6 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   let registered = false
   const undelivered = new Set<Context>()
   const taken = new WeakSet<Context>()
-  const failures = createFailureReporter(() => analytics, s.maxMemoryRows)
 
   /**
    * The transport, created by the first call or the task after load(), whichever comes first:
@@ -74,7 +75,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
         judge: smcVerdict,
         storageKey: s.persist ? storageKey : undefined,
         discardChannel: s.consentCategories.length ? storageKey : undefined,
-        onReport: failures.report_,
+        onReport: (report) => failures.report_(report),
       })
     }
     return transport
@@ -199,6 +200,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
       registered = true
       if (analytics) return
       analytics = instance
+      failures = createFailureReporter(instance, s.maxMemoryRows)
       events = smcTarget(
         s.organization,
         s.eventsDataListApiName,
