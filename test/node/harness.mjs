@@ -90,15 +90,7 @@ export function useHarness() {
  * `before` has run. @param {object} [options] further simulator options
  */
 export function useSimulator(options = {}) {
-  const simulator = {
-    sim: createSmcSimulator({
-      apiKey: API_KEY,
-      apiSecret: API_SECRET,
-      organization: ORGANIZATION,
-      ...options,
-    }),
-    url: '',
-  }
+  const simulator = { sim: createTestSimulator(options), url: '' }
   before(async () => {
     simulator.url = (await simulator.sim.listen()).url
   })
@@ -107,13 +99,20 @@ export function useSimulator(options = {}) {
   return simulator
 }
 
-export async function createHarness(options = {}) {
-  const sim = createSmcSimulator({
+/**
+ * An SMC simulator that knows the test credentials and organization, not listening yet.
+ * @param {object} [options] further simulator options
+ */
+export const createTestSimulator = (options = {}) =>
+  createSmcSimulator({
     apiKey: API_KEY,
     apiSecret: API_SECRET,
     organization: ORGANIZATION,
-    ...options.simulator,
+    ...options,
   })
+
+export async function createHarness(options = {}) {
+  const sim = createTestSimulator(options.simulator)
   const server = await sim.listen()
   /** @type {string[]} */
   const seen = []

@@ -8,8 +8,7 @@ import { after, before, beforeEach, test } from 'node:test'
 import { chromium } from 'playwright-core'
 import { CHROME_ARGS, CHROME_PATH } from '../../scripts/chromium.mjs'
 import { startRelayServer } from '../../dist/relay.js'
-import { API_KEY, API_SECRET, ORGANIZATION } from './harness.mjs'
-import { createSmcSimulator } from '../smc-simulator/createSmcSimulator.mjs'
+import { API_KEY, API_SECRET, createTestSimulator, ORGANIZATION } from './harness.mjs'
 
 const SECRET = 'identity-secret-0123456789abcdef-browser'
 const ROOT = new URL('../../', import.meta.url)
@@ -18,11 +17,7 @@ const FILES = {
   '/': 'test/fixtures/blank.html',
 }
 
-const sim = createSmcSimulator({
-  apiKey: API_KEY,
-  apiSecret: API_SECRET,
-  organization: ORGANIZATION,
-})
+const sim = createTestSimulator()
 const logs = []
 let relay
 let site

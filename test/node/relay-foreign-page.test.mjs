@@ -10,18 +10,14 @@ import { startRelayServer } from '../../dist/relay.js'
 import {
   API_KEY,
   API_SECRET,
+  createTestSimulator,
   eventRow,
   EVENTS_PATH,
   EVENTS_QUERY,
   ORGANIZATION,
 } from './harness.mjs'
-import { createSmcSimulator } from '../smc-simulator/createSmcSimulator.mjs'
 
-const sim = createSmcSimulator({
-  apiKey: API_KEY,
-  apiSecret: API_SECRET,
-  organization: ORGANIZATION,
-})
+const sim = createTestSimulator()
 let relay
 let foreign
 let foreignUrl
