@@ -43,7 +43,7 @@ export {}
   },
 })
 
-// Four passes: terser compresses until its output stops shrinking (a fifth changes nothing).
+// Four passes: terser compresses until its output stops shrinking (docs/performance.md).
 // Function expressions that use no `this` become arrows: the source has none that is constructed
 // or needs a prototype. Only functions without parameters are inlined: an inlined function's
 // parameters become `var`s of its caller, which weigh more than the call they save.

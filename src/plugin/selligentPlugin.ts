@@ -40,9 +40,11 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
   let opening: ReturnType<typeof setTimeout> | undefined
   // Set by load(): the plugin is loaded once it knows its analytics instance.
   let analytics: Analytics | undefined
-  // Set by load() too, with the instance they need.
+  // Set by load() too: built from the settings, which an invalid plugin lacks.
   let events: Target
-  let failures: FailureReporter
+  // Made by load(), with the instance it reports to. A call before load() can open the transport,
+  // which may then deliver what an earlier page left: no call of this page to report that on.
+  let failures: FailureReporter | undefined
   // Calls made before load() has finished wait here, bounded like what the queue holds.
   let held: [Context, SegmentEvent][] = []
   // Once a user is identified, analytics-next overwrites an alias event's userId with the old id
@@ -75,7 +77,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
         judge: smcVerdict,
         storageKey: s.persist ? storageKey : undefined,
         discardChannel: s.consentCategories.length ? storageKey : undefined,
-        onReport: (report) => failures.report_(report),
+        onReport: (report) => failures?.report_(report),
       })
     }
     return transport
@@ -98,7 +100,7 @@ export function selligentPlugin(input: SelligentSettings): SelligentPlugin {
       return
     }
     const id = event.messageId ?? ctx.id
-    failures.remember_(id, ctx)
+    failures?.remember_(id, ctx)
     open().push(request.target, request.row, id)
   }
 

@@ -1,4 +1,4 @@
-import { parseJsonBody } from '../smc/parseJsonBody.js'
+import { parseJson } from '../smc/parseJson.js'
 
 const MIN_SCANNED_LENGTH = 6
 const REDACTED = '[redacted]'
@@ -51,7 +51,7 @@ export function createRedactor(secrets: readonly string[]): Redactor {
     return input
   }
   const answer = (text: string): RedactedAnswer => {
-    const body = parseJsonBody(text)
+    const body = parseJson(text)
     if (!pattern) return { text, body }
     if (body === undefined) return { text: scrub(text), body }
     // Judged on the parsed value: an escape (`\u0073`) hides a secret from the text, not from

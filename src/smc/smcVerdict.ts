@@ -1,5 +1,5 @@
 import type { AnswerHeaders, Verdict } from './Verdict.js'
-import { parseJsonBody } from './parseJsonBody.js'
+import { parseJson } from './parseJson.js'
 import { isRetryableStatus } from './isRetryableStatus.js'
 import { retryAfterMs } from './retryAfterMs.js'
 
@@ -18,8 +18,7 @@ export interface SmcVerdict extends Verdict {
  * answer), `text` the body: a `LoadDataResponseModel` when SMC answered, anything else otherwise
  * (a proxy's error page, SMC's plain-text 401). `rows`, when known, is how many rows the request
  * held: a listed index past them lists no row. `headers` say how long to wait before a retry
- * (see {@link retryAfterMs}). `body` is the body's JSON value, for a caller that parsed it
- * already (the relay, which also logs and splits it).
+ * (see {@link retryAfterMs}).
  *
  * Never better than SMC's own word: a row counts as stored only when SMC answered 2xx with
  * `Succeeded` or `PartiallySucceeded`, did not list it, and counted no more failures than it
@@ -34,9 +33,22 @@ export function smcVerdict(
   text: string,
   rows?: number,
   headers?: AnswerHeaders,
-  body: unknown = parseJsonBody(text),
 ): SmcVerdict {
-  // Not JSON: judged by its status alone.
+  return smcVerdictOfBody(status, parseJson(text), text, rows, headers)
+}
+
+/**
+ * {@link smcVerdict} of an answer whose body was parsed already: `body` is its JSON value
+ * (`undefined`: not JSON, judged by its status alone). For the relay, which parses SMC's answer
+ * once for the verdict, its logs and each caller's share.
+ */
+export function smcVerdictOfBody(
+  status: number,
+  body: unknown,
+  text: string,
+  rows?: number,
+  headers?: AnswerHeaders,
+): SmcVerdict {
   const result = (body ?? {}) as {
     result_code?: unknown
     invalid_records?: unknown

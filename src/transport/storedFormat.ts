@@ -1,4 +1,5 @@
 import { toAsciiJson, type QueuedRow } from './records.js'
+import { parseJson } from '../smc/parseJson.js'
 import type { Target } from '../smc/Target.js'
 
 // What the transport writes to storage, and how it reads it back (docs/design.md#chunked-storage):
@@ -69,12 +70,7 @@ const rowOf = (cell: unknown): StoredRow | undefined => {
  * did not write, or a write cut short): such a chunk is not read at all.
  */
 export function decodeChunk(text: string): StoredChunk | undefined {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    return
-  }
+  const parsed = parseJson(text)
   if (!Array.isArray(parsed) || parsed.length !== 2) return
   const [name, cells] = parsed as unknown[]
   const target = isText(name) ? targetOf(name) : undefined

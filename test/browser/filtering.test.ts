@@ -9,7 +9,10 @@ import {
   rowsOf,
   sent,
   setup,
+  until,
 } from './helpers.js'
+import { leaveCrashedQueue } from '../fixtures/storedQueue.js'
+import { EVENTS, rowOf } from '../fixtures/wire.js'
 
 type Setup = Awaited<ReturnType<typeof setup>>
 
@@ -135,6 +138,24 @@ describe('filtering', () => {
 })
 
 describe('before load', () => {
+  it('a call before load() that opens the transport: what an earlier page left is sent, and storage let go of', async () => {
+    const ns = namespace()
+    const storageKey = `selligent:acme:${ns}`
+    const ours = (): string[] =>
+      Object.keys(localStorage).filter((key) => key.startsWith(storageKey))
+    leaveCrashedQueue(storageKey, EVENTS, [rowOf('left', 0)])
+    const plugin = selligentPlugin({
+      ...proxySettings(ns, { consentCategories: ['Marketing'], persist: true }),
+      eventsDataListApiName: ns,
+    })
+    // A call without consent preferences is counted as skipped, which opens the transport.
+    const other = await loadAnalytics([])
+    plugin.track?.(await other.track('Order Completed'))
+    await until(async () => (await recorded(ns)).length === 1)
+    await until(() => plugin.stats.sent === 1 && ours().length === 0)
+    expect(plugin.stats.skipped).to.deep.equal({ consent: 1 })
+  })
+
   it('holds calls that arrive before load() has finished and sends them once it has', async () => {
     const other = await loadAnalytics([])
     const identify = await other.identify('early-bird')

@@ -139,27 +139,37 @@ describe('what an answer reveals', () => {
     }
   })
   test("SMC's answer is parsed once, for its verdict, its result code and each caller's share", async () => {
-    const smcAnswer = JSON.stringify({
-      result_code: 'PartiallySucceeded',
-      message: 'parsed-once marker',
-      number_of_failed_records: 1,
-      invalid_records: [{ record_index: 1, validation_code: 'V', message: 'bad' }],
-    })
-    // The credentials in the relay's secrets make it redact, which reads the JSON too.
-    const relay = h.makeRelay({ fetch: stubSmc(200, smcAnswer) })
-    const parse = JSON.parse
-    let parsedAnswers = 0
-    JSON.parse = (text, ...rest) => {
-      if (typeof text === 'string' && text.includes('parsed-once marker')) parsedAnswers++
-      return parse(text, ...rest)
+    const MARKER = 'parsed-once marker'
+    const answers = [
+      // JSON: judged, logged and split from the one parsed value.
+      [
+        stubSmc(200, {
+          result_code: 'PartiallySucceeded',
+          message: MARKER,
+          number_of_failed_records: 1,
+          invalid_records: [{ record_index: 1, validation_code: 'V', message: 'bad' }],
+        }),
+        200,
+      ],
+      // Not JSON: one failed parse says so.
+      [stubSmc(400, `<html>${MARKER}</html>`, 'text/html'), 400],
+    ]
+    for (const [fetch, status] of answers) {
+      // The credentials in the relay's secrets make it redact, which reads the JSON too.
+      const relay = h.makeRelay({ fetch })
+      const parse = JSON.parse
+      let parsedAnswers = 0
+      JSON.parse = (text, ...rest) => {
+        if (typeof text === 'string' && text.includes(MARKER)) parsedAnswers++
+        return parse(text, ...rest)
+      }
+      try {
+        const sent = await h.sendEvents([eventRow('m-1'), eventRow('m-2')], { via: relay })
+        assert.equal(sent.status, status)
+      } finally {
+        JSON.parse = parse
+      }
+      assert.equal(parsedAnswers, 1, `HTTP ${status}`)
     }
-    try {
-      const sent = await h.sendEvents([eventRow('m-1'), eventRow('m-2')], { via: relay })
-      assert.equal(sent.status, 200)
-      assert.equal(sent.body.number_of_failed_records, 1)
-    } finally {
-      JSON.parse = parse
-    }
-    assert.equal(parsedAnswers, 1)
   })
 })

@@ -1,4 +1,4 @@
-import { smcVerdict } from '../../smc/smcVerdict.js'
+import { smcVerdictOfBody } from '../../smc/smcVerdict.js'
 import type { RelayLogEntry } from '../config/RelayOptions.js'
 import type { ResolvedRelayOptions } from '../config/ResolvedRelayOptions.js'
 import type { Redactor } from '../createRedactor.js'
@@ -83,7 +83,7 @@ export function createForwarder(
     const { smc, started, detail } = made
     // SMC's body is parsed here once, for its verdict, its result code and its split.
     const { text, body } = redact.answer(smc.text)
-    const verdict = smcVerdict(smc.status, text, rows.length, undefined, body)
+    const verdict = smcVerdictOfBody(smc.status, body, text, rows.length)
     const { refused: listed, retry } = verdict
     const resultCode = resultCodeOf(body)
     // What SMC said, for messages: `400 ValidationFailed`, `404`.
