@@ -2,6 +2,7 @@
 // record of every answer and log line so each test file can scan them all for the credentials.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { request } from 'node:http'
 import { after, before, beforeEach } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { createRelay } from '../../dist/relay.js'
@@ -110,6 +111,46 @@ export const createTestSimulator = (options = {}) =>
     organization: ORGANIZATION,
     ...options,
   })
+
+/**
+ * One HTTP request on a connection of its own, its target sent as written (fetch would normalize
+ * it), from `localAddress` when given; `Content-Length` is set for a body the headers do not
+ * stream. Resolves with the answer's status, headers and text.
+ * @param {{ port: number | string, host?: string, localAddress?: string, method?: string,
+ *   path: string, headers?: Record<string, string | number>, body?: string }} init
+ */
+export function rawRequest({
+  port,
+  host = '127.0.0.1',
+  localAddress,
+  method = 'POST',
+  path,
+  headers = {},
+  body,
+}) {
+  const length =
+    body === undefined || headers['Transfer-Encoding']
+      ? {}
+      : { 'Content-Length': Buffer.byteLength(body) }
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host, port, localAddress, agent: false, method, path, headers: { ...length, ...headers } },
+      (res) => {
+        const chunks = []
+        res.on('data', (chunk) => chunks.push(chunk))
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode,
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString(),
+          }),
+        )
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
 
 export async function createHarness(options = {}) {
   const sim = createTestSimulator(options.simulator)

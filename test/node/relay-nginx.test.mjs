@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { request } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { startNginx } from '../nginxServer.mjs'
 import {
@@ -15,6 +14,7 @@ import {
   EVENTS_PATH,
   EVENTS_QUERY,
   ORGANIZATION,
+  rawRequest,
   runCli,
   useSimulator,
 } from './harness.mjs'
@@ -49,32 +49,17 @@ let nginx
  * @param {string} from @param {string} id @param {Record<string, string>} [headers]
  */
 function sendThroughNginx(from, id, headers = {}) {
-  const body = JSON.stringify([eventRow(id)])
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: nginx.port,
-        localAddress: from,
-        agent: false,
-        method: 'POST',
-        path: `/smc${EVENTS_PATH}?${EVENTS_QUERY}`,
-        headers: {
-          Host: 'shop.example',
-          Origin: 'https://shop.example',
-          'Content-Type': 'text/plain',
-          'Content-Length': Buffer.byteLength(body),
-          ...headers,
-        },
-      },
-      (res) => {
-        let text = ''
-        res.on('data', (chunk) => (text += chunk))
-        res.on('end', () => resolve({ status: res.statusCode, text }))
-      },
-    )
-    req.on('error', reject)
-    req.end(body)
+  return rawRequest({
+    port: nginx.port,
+    localAddress: from,
+    path: `/smc${EVENTS_PATH}?${EVENTS_QUERY}`,
+    headers: {
+      Host: 'shop.example',
+      Origin: 'https://shop.example',
+      'Content-Type': 'text/plain',
+      ...headers,
+    },
+    body: JSON.stringify([eventRow(id)]),
   })
 }
 

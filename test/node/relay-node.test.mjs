@@ -1,6 +1,5 @@
 // The node:http adapter: real sockets, raw request targets, streamed bodies.
 import assert from 'node:assert/strict'
-import { request } from 'node:http'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import { startRelayServer } from '../../dist/relay.js'
 import {
@@ -11,6 +10,7 @@ import {
   EVENTS_PATH,
   EVENTS_QUERY,
   ORGANIZATION,
+  rawRequest,
 } from './harness.mjs'
 
 const sim = createTestSimulator()
@@ -38,35 +38,12 @@ after(async () => {
 
 /** Sends a raw request target, which fetch would normalize. */
 function raw(method, path, body, headers = {}) {
-  const { hostname, port } = new URL(relay.url)
-  return new Promise((resolve, reject) => {
-    const length =
-      body === undefined || headers['Transfer-Encoding']
-        ? {}
-        : { 'Content-Length': Buffer.byteLength(body) }
-    const req = request(
-      {
-        hostname,
-        port,
-        method,
-        path,
-        headers: { 'Content-Type': 'text/plain', ...length, ...headers },
-      },
-      (res) => {
-        const chunks = []
-        res.on('data', (c) => chunks.push(c))
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode,
-            headers: res.headers,
-            text: Buffer.concat(chunks).toString(),
-          }),
-        )
-      },
-    )
-    req.on('error', reject)
-    if (body !== undefined) req.end(body)
-    else req.end()
+  return rawRequest({
+    port: new URL(relay.url).port,
+    method,
+    path,
+    headers: { 'Content-Type': 'text/plain', ...headers },
+    body,
   })
 }
 

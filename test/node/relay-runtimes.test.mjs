@@ -8,7 +8,6 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
-import { request } from 'node:http'
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
@@ -22,6 +21,7 @@ import {
   EVENTS_PATH,
   EVENTS_QUERY,
   ORGANIZATION,
+  rawRequest,
   useSimulator,
 } from './harness.mjs'
 
@@ -111,32 +111,17 @@ async function serve(url, command, args, options) {
  * @param {{ localAddress?: string, headers?: Record<string, string> }} client
  */
 function post(url, path, rows, client) {
-  const body = JSON.stringify(rows)
   const { port } = new URL(url)
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        localAddress: client.localAddress,
-        agent: false,
-        method: 'POST',
-        path,
-        headers: {
-          Origin: `http://127.0.0.1:${port}`,
-          'Content-Type': 'text/plain',
-          'Content-Length': Buffer.byteLength(body),
-          ...client.headers,
-        },
-      },
-      (res) => {
-        let text = ''
-        res.on('data', (chunk) => (text += chunk))
-        res.on('end', () => resolve({ status: res.statusCode, text }))
-      },
-    )
-    req.on('error', reject)
-    req.end(body)
+  return rawRequest({
+    port,
+    localAddress: client.localAddress,
+    path,
+    headers: {
+      Origin: `http://127.0.0.1:${port}`,
+      'Content-Type': 'text/plain',
+      ...client.headers,
+    },
+    body: JSON.stringify(rows),
   })
 }
 
