@@ -101,6 +101,17 @@ export function useSimulator(options = {}) {
 }
 
 /**
+ * The options every test relay shares: SMC at `smcAdminUrl`, the test organization and credentials.
+ * @param {string} smcAdminUrl
+ */
+export const smcOptions = (smcAdminUrl) => ({
+  smcAdminUrl,
+  organization: ORGANIZATION,
+  apiKey: API_KEY,
+  apiSecret: API_SECRET,
+})
+
+/**
  * An SMC simulator that knows the test credentials and organization, not listening yet.
  * @param {object} [options] further simulator options
  */
@@ -163,10 +174,7 @@ export async function createHarness(options = {}) {
   /** A relay on this simulator; options override the test defaults. @param {object} [relayOptions] */
   const makeRelay = (relayOptions = {}) =>
     createRelay({
-      smcAdminUrl: server.url,
-      organization: ORGANIZATION,
-      apiKey: API_KEY,
-      apiSecret: API_SECRET,
+      ...smcOptions(server.url),
       segments: ['USERS_SEGMENT/SegmentToSMCStatic:MAIL:remove'],
       allowedOrigins: ['https://shop.example'],
       coalesceWindowMs: 5,

@@ -8,7 +8,7 @@ import { after, before, beforeEach, test } from 'node:test'
 import { chromium } from 'playwright-core'
 import { CHROME_ARGS, CHROME_PATH } from '../../scripts/chromium.mjs'
 import { startRelayServer } from '../../dist/relay.js'
-import { API_KEY, API_SECRET, createTestSimulator, ORGANIZATION } from './harness.mjs'
+import { createTestSimulator, ORGANIZATION, smcOptions } from './harness.mjs'
 
 const SECRET = 'identity-secret-0123456789abcdef-browser'
 const ROOT = new URL('../../', import.meta.url)
@@ -46,10 +46,7 @@ before(async () => {
   await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve))
   siteUrl = `http://127.0.0.1:${site.address().port}`
   relay = await startRelayServer({
-    smcAdminUrl: smc.url,
-    organization: ORGANIZATION,
-    apiKey: API_KEY,
-    apiSecret: API_SECRET,
+    ...smcOptions(smc.url),
     segments: ['USERS_SEGMENT/Newsletter:MAIL'],
     identitySecrets: [SECRET],
     allowedOrigins: [siteUrl],

@@ -14,6 +14,7 @@ import {
   EVENTS_QUERY,
   ORGANIZATION,
   runCli,
+  smcOptions,
   useHarness,
 } from './harness.mjs'
 
@@ -82,10 +83,7 @@ describe('basePath', () => {
       assert.throws(
         () =>
           createRelay({
-            smcAdminUrl: h.server.url,
-            organization: ORGANIZATION,
-            apiKey: API_KEY,
-            apiSecret: API_SECRET,
+            ...smcOptions(h.server.url),
             basePath: bad,
           }),
         (error) =>

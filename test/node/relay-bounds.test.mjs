@@ -7,15 +7,7 @@ import { connect } from 'node:net'
 import { describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startRelayServer } from '../../dist/relay.js'
-import {
-  API_KEY,
-  API_SECRET,
-  eventRow,
-  EVENTS_PATH,
-  EVENTS_QUERY,
-  ORGANIZATION,
-  useSimulator,
-} from './harness.mjs'
+import { eventRow, EVENTS_PATH, EVENTS_QUERY, smcOptions, useSimulator } from './harness.mjs'
 
 const smc = useSimulator()
 const { sim } = smc
@@ -24,10 +16,7 @@ const { sim } = smc
 async function relayWith(t, options) {
   const logs = []
   const relay = await startRelayServer({
-    smcAdminUrl: smc.url,
-    organization: ORGANIZATION,
-    apiKey: API_KEY,
-    apiSecret: API_SECRET,
+    ...smcOptions(smc.url),
     coalesceWindowMs: 5,
     port: 0,
     log: (entry) => logs.push(entry),

@@ -7,15 +7,7 @@ import { after, before, test } from 'node:test'
 import { chromium } from 'playwright-core'
 import { CHROME_ARGS, CHROME_PATH } from '../../scripts/chromium.mjs'
 import { startRelayServer } from '../../dist/relay.js'
-import {
-  API_KEY,
-  API_SECRET,
-  createTestSimulator,
-  eventRow,
-  EVENTS_PATH,
-  EVENTS_QUERY,
-  ORGANIZATION,
-} from './harness.mjs'
+import { createTestSimulator, eventRow, EVENTS_PATH, EVENTS_QUERY, smcOptions } from './harness.mjs'
 
 const sim = createTestSimulator()
 let relay
@@ -26,10 +18,7 @@ let browser
 before(async () => {
   const smc = await sim.listen()
   relay = await startRelayServer({
-    smcAdminUrl: smc.url,
-    organization: ORGANIZATION,
-    apiKey: API_KEY,
-    apiSecret: API_SECRET,
+    ...smcOptions(smc.url),
     coalesceWindowMs: 5,
     port: 0,
     log: () => {},

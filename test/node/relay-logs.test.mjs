@@ -8,13 +8,12 @@ import { describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startRelayServer } from '../../dist/relay.js'
 import {
-  API_KEY,
-  API_SECRET,
   assertRefused,
   eventRow,
   EVENTS_PATH,
   EVENTS_QUERY,
   ORGANIZATION,
+  smcOptions,
   useHarness,
 } from './harness.mjs'
 
@@ -62,10 +61,7 @@ describe('relay logs', () => {
   test('a client that goes away mid-body is logged as an abort, at info level, not as a bug', async (t) => {
     const logs = []
     const relay = await startRelayServer({
-      smcAdminUrl: h.server.url,
-      organization: ORGANIZATION,
-      apiKey: API_KEY,
-      apiSecret: API_SECRET,
+      ...smcOptions(h.server.url),
       port: 0,
       drainTimeoutMs: 200,
       log: (entry) => logs.push(entry),

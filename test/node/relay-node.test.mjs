@@ -11,6 +11,7 @@ import {
   EVENTS_QUERY,
   ORGANIZATION,
   rawRequest,
+  smcOptions,
 } from './harness.mjs'
 
 const sim = createTestSimulator()
@@ -19,10 +20,7 @@ const logs = []
 before(async () => {
   const smc = await sim.listen()
   relay = await startRelayServer({
-    smcAdminUrl: smc.url,
-    organization: ORGANIZATION,
-    apiKey: API_KEY,
-    apiSecret: API_SECRET,
+    ...smcOptions(smc.url),
     allowedOrigins: ['https://shop.example'],
     coalesceWindowMs: 5,
     maxBytes: 4096,
