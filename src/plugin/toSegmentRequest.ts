@@ -1,6 +1,6 @@
 import type { SegmentEvent } from '@segment/analytics-next'
 import { isApiName } from '../smc/isApiName.js'
-import { smcTarget } from '../smc/targets.js'
+import { IDENTITY_PARAMETER, smcTarget } from '../smc/targets.js'
 import type { Row, Target } from '../smc/Target.js'
 import { cell } from './toEventRow.js'
 
@@ -48,7 +48,7 @@ export function toSegmentRequest(
       // A function that fails gives no token, as one with nobody signed in does.
     }
     if (typeof token !== 'string' || token === '') return 'identityToken gave no token'
-    query += `&identityToken=${encodeURIComponent(token)}`
+    query += `&${IDENTITY_PARAMETER}=${encodeURIComponent(token)}`
   }
   return { target: { ...target, query }, row: [cell(event.userId)] }
 }

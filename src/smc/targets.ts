@@ -24,3 +24,10 @@ export function smcTarget(
     query: `keyFields=${fields[0] as string}&fields=${fields.join()}`,
   }
 }
+
+/**
+ * The query parameter a segment change carries its identity token in (docs/relay.md#signed-identity):
+ * browsers send these with `navigator.sendBeacon` too, which sets no header. The relay reads it and
+ * never forwards it to SMC.
+ */
+export const IDENTITY_PARAMETER = 'identityToken'

@@ -235,6 +235,9 @@ describe('consent withdrawn with rows queued', function () {
     await other.transport.flush()
     await sleep(300)
     expect((await recorded(ns)).length).to.equal(before)
+    // Nothing queued either: the outage's backoff would still hold back a row queued by mistake.
+    expect(plugin.stats.queued).to.equal(0)
+    expect(other.transport.stats.queued).to.equal(0)
     // The withdrawal itself, and the call after it.
     expect(plugin.stats.skipped).to.deep.equal({ consent: 2 })
   })

@@ -47,7 +47,8 @@ describe('relay secrets', () => {
       const refusal = logs.find((entry) => entry.event === 'smc_refused')
       assert.match(refusal.answer, /\[redacted\]/)
       if (type === 'application/json') assert.equal(JSON.parse(refusal.answer).n, 1)
-      assertNoCredential(JSON.stringify(refusal))
+      // This relay logs apart from the harness, whose scan at the end does not see these lines.
+      for (const entry of logs) assertNoCredential(JSON.stringify(entry))
     }
   })
 
@@ -63,7 +64,7 @@ describe('relay secrets', () => {
       const refusal = logs.find((entry) => entry.event === 'smc_refused')
       assert.match(refusal.answer, /Unknown credentials: /)
       assert.match(refusal.answer, /\[redacted\]/)
-      assertNoCredential(JSON.stringify(refusal))
+      for (const entry of logs) assertNoCredential(JSON.stringify(entry))
     })
   }
 

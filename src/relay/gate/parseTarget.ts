@@ -1,5 +1,5 @@
 import { isApiName } from '../../smc/isApiName.js'
-import { smcTarget } from '../../smc/targets.js'
+import { IDENTITY_PARAMETER, smcTarget } from '../../smc/targets.js'
 import type { Target } from '../../smc/Target.js'
 import { RelayError } from '../RelayError.js'
 import type { ResolvedRelayOptions } from '../config/ResolvedRelayOptions.js'
@@ -207,12 +207,6 @@ function checkQuery(
   }
   return params.get(IDENTITY_PARAMETER) ?? undefined
 }
-
-/**
- * The query parameter a segment change carries its identity token in: browsers send these with
- * `navigator.sendBeacon` too, which sets no header.
- */
-export const IDENTITY_PARAMETER = 'identityToken'
 
 function decode(segment: string): string {
   try {
