@@ -41,7 +41,7 @@ const KB = 1024
  * allows, never past {@link CAP}. Their history is in docs/performance.md ("Size budgets").
  */
 const BUDGET = {
-  esm: 7837,
+  esm: 7838,
   iife: 8175,
   // Server side: set from what the relay weighed when it landed, plus headroom, then raised by
   // what scale-out, then a security review's fixes, then authorization (allowed segments, signed

@@ -105,8 +105,13 @@ export function createSender(
       // The browser fails the page's fetches as it tears the page down, which Chrome does during
       // `pagehide` before it reaches this transport when listeners added earlier (analytics-next's,
       // the plugin's) run first. The request stays in flight as it was, for page leave to hand over
-      // (the browser still delivers a keepalive request) or to put back, as if it had come first.
-      if (event?.type === 'pagehide') return
+      // (the browser still delivers a keepalive request) or to put back, as if it had come first;
+      // its body still takes keepalive quota. Its fetch is over all the same: the lane may send
+      // again, should the page come back from the back/forward cache.
+      if (event?.type === 'pagehide') {
+        lane.awaiting_--
+        return
+      }
       answer = String(error)
     }
     lane.awaiting_--

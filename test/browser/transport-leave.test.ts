@@ -69,6 +69,34 @@ describe('transport: page leave', function () {
     expect(await storedIds(ns)).to.deep.equal(expectedIds(ns, 5))
   })
 
+  it('sends again after a back/forward-cache restore when a request failed during pagehide', async () => {
+    const ns = namespace()
+    const realFetch = window.fetch.bind(window)
+    let failRequestOut: (error: Error) => void = () => undefined
+    const fetch = sinon
+      .stub(window, 'fetch')
+      .callsFake((...args: Parameters<typeof window.fetch>) =>
+        fetch.callCount > 1
+          ? realFetch(...args)
+          : new Promise<Response>((_, reject) => (failRequestOut = reject)),
+      )
+    const { push } = transportFor(ns)
+    push(1)
+    await waitFor(() => fetch.callCount === 1)
+    // The browser fails the page's fetches while it dispatches pagehide, before this transport's
+    // listener when earlier ones ran first (see the test above, in a real navigation): played
+    // here by failing the request while `window.event` is that pagehide.
+    const pagehide = new PageTransitionEvent('pagehide', { persisted: true })
+    const currentEvent = sinon.stub(window, 'event').get(() => pagehide)
+    failRequestOut(new TypeError('Failed to fetch'))
+    await sleep(0)
+    currentEvent.restore()
+    dispatchEvent(pagehide)
+    dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))
+    push(1, { from: 1 })
+    await waitFor(async () => (await storedIds(ns)).includes(`${ns}-1`))
+  })
+
   it('falls back to sendBeacon (text/plain) without keepalive fetch, halving refused beacons', async () => {
     const ns = namespace()
     const frame = openFrame(transportPageUrl(ns, 60000, '&pad=300&nokeepalive'))
