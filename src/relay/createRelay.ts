@@ -112,12 +112,10 @@ export function createRelay(options: RelayOptions | ResolvedRelayOptions): Relay
       rowCount = rows.rows.length
       if (target.segmentChange) await checkIdentity?.(target.identityToken, rows.rows)
       metrics?.accepted(rowCount)
-      const alone = forwarder.callsAlone(client)
-      const answer = await coalescer.submit(
-        alone ? { ...target, key: `${target.key} ${client}` } : target,
-        rows,
-        client,
-      )
+      // A client SMC refused alone shares no call: its batch has a key of its own. The key is no
+      // target's, so no log line names the client's address as one.
+      const batchKey = forwarder.callsAlone(client) ? `${target.key} ${client}` : target.key
+      const answer = await coalescer.submit(target, rows, client, batchKey)
       if (answer.code) metrics?.refused(answer.code, rowCount)
       return answerResponse(answer, cors.headers)
     } catch (error) {

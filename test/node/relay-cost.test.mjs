@@ -3,7 +3,7 @@
 // re-sends that isolate a refused caller by that caller's client.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { assertRefused, eventRow, useHarness } from './harness.mjs'
+import { assertRefused, eventRow, EVENTS_PATH, EVENTS_QUERY, useHarness } from './harness.mjs'
 
 const h = useHarness()
 
@@ -73,5 +73,25 @@ describe('relay limits by cost', () => {
       ...at('198.51.100.1'),
     })
     assert.equal(innocent.status, 200, innocent.text)
+  })
+  test('a client SMC refused alone calls alone from then on, and no log line names its address as a target', async () => {
+    h.sim.setFaults({ refuseWhole: '400' })
+    const relay = h.makeRelay({ coalesceWindowMs: 20 })
+    const bad = eventRow('bad', { EVENT_TYPE: 'x'.repeat(21) })
+    await Promise.all([
+      h.sendEvents([eventRow('good-1')], { via: relay, ...at('198.51.100.1') }),
+      h.sendEvents([bad], { via: relay, ...at('203.0.113.9') }),
+    ])
+    h.sim.setFaults({ refuseWhole: '' })
+    const callsBefore = h.sim.calls
+    const answers = await Promise.all([
+      h.sendEvents([eventRow('good-2')], { via: relay, ...at('198.51.100.1') }),
+      h.sendEvents([eventRow('fixed')], { via: relay, ...at('203.0.113.9') }),
+    ])
+    for (const answer of answers) assert.equal(answer.status, 200, answer.text)
+    assert.equal(h.sim.calls - callsBefore, 2, 'the refused client shares no call')
+    const targets = h.logs.map((entry) => String(entry.target ?? ''))
+    assert.ok(targets.includes(`POST ${EVENTS_PATH}?${EVENTS_QUERY}`), JSON.stringify(targets))
+    for (const target of targets) assert.ok(!target.includes('203.0.113.9'), target)
   })
 })

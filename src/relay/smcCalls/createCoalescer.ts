@@ -31,10 +31,10 @@ export type SendMerged = (
 /** Group commit: callers for one target share an SMC call. */
 export interface Coalescer {
   /**
-   * Adds the rows of a caller of `client` to the open call of its target; resolves with the
-   * caller's own answer.
+   * Adds the rows of a caller of `client` to the open call of `batchKey` (callers of one key share
+   * a call; by default, those of one target); resolves with the caller's own answer.
    */
-  submit(target: RelayTarget, rows: Rows, client: string): Promise<Answer>
+  submit(target: RelayTarget, rows: Rows, client: string, batchKey?: string): Promise<Answer>
 }
 
 /** Takes an SMC call from the budget if it can be made within `maxWaitMs`. */
@@ -61,6 +61,8 @@ interface Caller {
 }
 
 interface Batch {
+  /** The key callers join it by. */
+  readonly key: string
   readonly target: RelayTarget
   readonly rows: (readonly string[])[]
   readonly callers: Caller[]
@@ -91,7 +93,7 @@ export function createCoalescer(
 
   const close = (batch: Batch): void => {
     clearTimeout(batch.timer)
-    if (open.get(batch.target.key) === batch) open.delete(batch.target.key)
+    if (open.get(batch.key) === batch) open.delete(batch.key)
   }
 
   const answer = (batch: Batch, answers: Promise<readonly Answer[]>): void =>
@@ -129,8 +131,9 @@ export function createCoalescer(
     answer(batch, leave(batch))
   }
 
-  const start = (target: RelayTarget): Batch => {
+  const start = (key: string, target: RelayTarget): Batch => {
     const batch: Batch = {
+      key,
       target,
       rows: [],
       callers: [],
@@ -140,13 +143,13 @@ export function createCoalescer(
     }
     // A batch nobody else can join has nothing to wait for.
     batch.timer = setTimeout(() => flush(batch), bounds.shared ? bounds.windowMs : 0)
-    if (bounds.shared) open.set(target.key, batch)
+    if (bounds.shared) open.set(key, batch)
     return batch
   }
 
   return {
-    submit(target, { rows, bytes }, client) {
-      const full = open.get(target.key)
+    submit(target, { rows, bytes }, client, batchKey = target.key) {
+      const full = open.get(batchKey)
       if (
         full &&
         (full.rows.length + rows.length > bounds.maxRows || full.bytes + bytes > bounds.maxBytes)
@@ -154,7 +157,7 @@ export function createCoalescer(
         flush(full)
         close(full)
       }
-      const batch = open.get(target.key) ?? start(target)
+      const batch = open.get(batchKey) ?? start(batchKey, target)
       const answered = new Promise<Answer>((resolve, reject) => {
         batch.callers.push({
           slice: { offset: batch.rows.length, count: rows.length, client },
