@@ -1,4 +1,5 @@
 import type { AnswerHeaders, Verdict } from './Verdict.js'
+import { invalidRecords } from './invalidRecords.js'
 import { parseJson } from './parseJson.js'
 import { isRetryableStatus } from './isRetryableStatus.js'
 import { retryAfterMs } from './retryAfterMs.js'
@@ -65,10 +66,7 @@ export function smcVerdictOfBody(
   }
   const refused: Record<number, unknown> = {}
   let listed = 0
-  // One record given as itself rather than in an array counts too.
-  const found = result.invalid_records
-  const records: unknown[] = Array.isArray(found) ? found : [found]
-  for (const record of records as ({
+  for (const record of invalidRecords(result) as ({
     record_index?: unknown
     validation_code?: unknown
     message?: unknown

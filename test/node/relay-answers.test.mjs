@@ -172,4 +172,29 @@ describe('what an answer reveals', () => {
       assert.equal(parsedAnswers, 1, `HTTP ${status}`)
     }
   })
+  test('a refused row SMC lists as a lone record, not in an array, is refused to its own caller', async () => {
+    const relay = h.makeRelay({
+      coalesceWindowMs: 20,
+      fetch: stubSmc(200, {
+        result_code: 'PartiallySucceeded',
+        number_of_failed_records: 1,
+        invalid_records: { record_index: 1, validation_code: 'V', message: 'bad' },
+      }),
+    })
+    const [first, second] = await Promise.all([
+      h.sendEvents([eventRow('m-1')], { via: relay }),
+      h.sendEvents([eventRow('m-2')], { via: relay }),
+    ])
+    assert.deepEqual(first.body, {
+      result_code: 'Succeeded',
+      number_of_failed_records: 0,
+      invalid_records: [],
+    })
+    assert.equal(second.body.result_code, 'Failed')
+    assert.equal(second.body.number_of_failed_records, 1)
+    assert.deepEqual(
+      second.body.invalid_records.map((record) => record.record_index),
+      [0],
+    )
+  })
 })

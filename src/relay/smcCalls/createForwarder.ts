@@ -157,11 +157,8 @@ export function createForwarder(
     let resent = 0
     const answers = slices.map((slice, i): Answer => {
       const model = models?.[i]
-      const refusedRows = Object.keys(listed).filter(
-        (index) => +index >= slice.offset && +index < slice.offset + slice.count,
-      ).length
       // Only rows SMC listed or vouched for are answered; for any other, the caller sends again.
-      if (model && !(retry && refusedRows < slice.count)) {
+      if (model && !(retry && model.number_of_failed_records < slice.count)) {
         return { status: smc.status, body: JSON.stringify(model) }
       }
       resent++

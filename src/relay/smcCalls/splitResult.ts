@@ -1,3 +1,4 @@
+import { invalidRecords } from '../../smc/invalidRecords.js'
 import type { InvalidRecordModel } from '../../smc/LoadDataResponseModel.js'
 
 /** Where one caller's rows sit in a merged SMC call. */
@@ -40,8 +41,7 @@ export function splitResult(
   if (typeof model.result_code !== 'string') return undefined
 
   const invalid = slices.map((): InvalidRecordModel[] => [])
-  const records = Array.isArray(model.invalid_records) ? (model.invalid_records as unknown[]) : []
-  for (const record of records) {
+  for (const record of invalidRecords(model)) {
     const index = (record as Partial<InvalidRecordModel> | null)?.record_index
     if (typeof index !== 'number' || !(index in listed)) continue
     const owner = slices.findIndex((s) => index >= s.offset && index < s.offset + s.count)
