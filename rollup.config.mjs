@@ -53,7 +53,7 @@ const compress = { passes: 4, unsafe_arrows: true, inline: 1 }
 // relay's Redis client and metrics library are optional peer dependencies, imported on demand.
 // tldts (the Public Suffix List) is the relay's dependency, resolved where the relay is installed
 // or bundled: the list changes every few weeks, and `npm update` then brings it without a release
-// of this package (docs/relay.md, "Security notes").
+// of this package (docs/relay.md, "Security").
 const external = (id) =>
   id.startsWith('@segment/') ||
   id.startsWith('node:') ||

@@ -4,7 +4,10 @@ import type { DestinationMiddleware } from './applyMiddleware.js'
 
 /** The analytics-next destination plugin `selligentPlugin` returns. */
 export interface SelligentPlugin extends Plugin {
-  /** Delivery counters: queued, sent, requests, retried, dropped by reason. */
+  /**
+   * Delivery counters: rows queued and held in memory only, sent, requests, retried, dropped and
+   * skipped by reason (see {@link TransportStats}).
+   */
   readonly stats: Readonly<TransportStats>
   /** Sends everything queued now; resolves when those requests have settled. */
   flush(): Promise<void>

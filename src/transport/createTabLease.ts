@@ -3,7 +3,7 @@ import { keysOf, type UseStorage } from './storage.js'
 
 /**
  * This tab's hold on its storage key, and its watch on the keys of other tabs
- * (docs/design.md#tabs). A tab holds the Web Lock named after its key while it lives, and the
+ * (docs/design.md#web-locks-for-tab-liveness). A tab holds the Web Lock named after its key while it lives, and the
  * browser releases it when the tab closes, crashes or is discarded; every other tab queues a
  * request for that lock, granted the moment the owner is gone and to one of them only, which
  * then adopts what the owner left.

@@ -85,18 +85,19 @@ export function createTransport(options: TransportOptions): Transport {
   if (channel) channel.onmessage = () => discard(false)
 
   /**
-   * Drops every row held and writes the emptied queue; `everyTab`: removes what every tab stored
-   * and tells the live ones to do the same. Requests out already are forgotten, not recalled.
+   * Drops every row held and writes the emptied queue; `everyTab`: removes what every tab stored,
+   * this one's included, and tells the live ones to do the same. Requests out already are
+   * forgotten, not recalled.
    */
   function discard(everyTab: boolean): void {
     withheld = true
     for (const [lane, rows] of forget()) {
       reporter.dropped_(lane, rows, 'consent', CONSENT_WITHDRAWN, 0)
     }
-    persistence?.write_()
-    if (!everyTab) return
-    persistence?.removeEveryTab_()
-    channel?.postMessage(0)
+    if (everyTab) {
+      persistence?.removeEveryTab_()
+      channel?.postMessage(0)
+    } else persistence?.write_()
   }
 
   const pageLeave = createPageLeave(options.baseUrl, {

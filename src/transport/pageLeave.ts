@@ -40,7 +40,7 @@ function beacon(url: string, rows: QueuedRow[]): QueuedRow[] {
   return halves(rows).flatMap((part) => beacon(url, part))
 }
 
-/** Creates what the transport does at page leave (docs/design.md#page-leave). */
+/** Creates what the transport does at page leave (docs/design.md#transport, "Page leave"). */
 export function createPageLeave(baseUrl: string, parts: PageLeaveParts): PageLeave {
   const { queue_: queue, sender_: sender, persistence_: persistence, reporter_: reporter } = parts
 
