@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs'
 import { beforeEach, describe, test } from 'node:test'
 import { assertRefused, COLUMNS, ORGANIZATION, useHarness } from './harness.mjs'
 
+/** The base64url alphabet, in the order of the values its characters stand for. */
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
 const h = useHarness()
 
 const DOCS = readFileSync(new URL('../../docs/relay.md', import.meta.url), 'utf8')
@@ -169,10 +172,23 @@ describe('relay authorization: signed identity', () => {
       'ERR_IDENTITY_MISMATCH',
     ],
     [
-      'with a signature character changed',
+      'with the first character of its signature changed',
+      () => {
+        const [version, expiry, signature] = identityToken(SECRET, JANE).split('.')
+        const first = BASE64URL[(BASE64URL.indexOf(signature[0]) + 1) % 64]
+        return [version, expiry, `${first}${signature.slice(1)}`].join('.')
+      },
+      [[JANE]],
+      'ERR_IDENTITY_MISMATCH',
+    ],
+    [
+      // 256 bits in 43 characters: the last one carries 4 bits of the signature and 2 unused ones,
+      // which a comparison of the decoded bytes would not see.
+      'with only the unused bits of its last character changed',
       () => {
         const token = identityToken(SECRET, JANE)
-        return `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`
+        const last = BASE64URL[BASE64URL.indexOf(token.at(-1)) ^ 1]
+        return `${token.slice(0, -1)}${last}`
       },
       [[JANE]],
       'ERR_IDENTITY_MISMATCH',
