@@ -55,3 +55,33 @@ export const jsonResponse = (
   headers: Readonly<Record<string, string>> = {},
 ): Response =>
   new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } })
+
+/** Seconds a browser is told to wait after SMC failed or did not answer, when SMC gave no hint. */
+export const RETRY_AFTER_UNAVAILABLE_S = 5
+
+/**
+ * Seconds browsers wait while the relay's configuration is wrong (a refused key, an unknown list):
+ * only the operator can fix it, and retrying sooner would only spend the budget.
+ */
+export const RETRY_AFTER_MISCONFIGURED_S = 60
+
+/** Error codes of answers caused by the relay's configuration, not by SMC or the rows. */
+export const MISCONFIGURED = new Set([
+  'ERR_SMC_CREDENTIALS',
+  'ERR_SMC_REDIRECT',
+  'ERR_SMC_NOT_FOUND',
+])
+
+/** A retryable answer: 503 with `Retry-After`. */
+export const unavailable = (
+  code: string,
+  message: string,
+  retryAfterS = RETRY_AFTER_UNAVAILABLE_S,
+): RelayError =>
+  new RelayError(503, code, message, { headers: { 'Retry-After': String(retryAfterS) } })
+
+/** The relay's configuration is wrong: 502, and browsers keep their rows until it is fixed. */
+export const misconfigured = (code: string, message: string): RelayError =>
+  new RelayError(502, code, message, {
+    headers: { 'Retry-After': String(RETRY_AFTER_MISCONFIGURED_S) },
+  })

@@ -1,6 +1,5 @@
 import type { RelayLogEntry } from './config/RelayOptions.js'
-import type { RelayError } from './RelayError.js'
-import { MISCONFIGURED } from './smcCalls/callSmc.js'
+import { MISCONFIGURED, type RelayError } from './RelayError.js'
 
 /** Log events of the relay's own refusals and limits, by error code; the rest are SMC's failures. */
 const EVENTS: Record<string, string> = {

@@ -1,5 +1,4 @@
-import { RETRY_AFTER_UNAVAILABLE_S } from '../smcCalls/callSmc.js'
-import { RelayError } from '../RelayError.js'
+import { RelayError, unavailable } from '../RelayError.js'
 
 /** A body the gate accepted. */
 export interface Rows {
@@ -165,11 +164,9 @@ async function readBytes(request: Request, limits: BodyLimits): Promise<Uint8Arr
       if (size > maxBytes) throw tooLarge()
       // Counted as read, so a client that declares a large body and stalls holds only what it sent.
       if (!memory.take(value.byteLength)) {
-        throw new RelayError(
-          503,
+        throw unavailable(
           'ERR_RELAY_BUSY',
           'The relay holds as many request bodies as it may; retry later',
-          { headers: { 'Retry-After': String(RETRY_AFTER_UNAVAILABLE_S) } },
         )
       }
       chunks.push(value)

@@ -1,8 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { RETRY_AFTER_UNAVAILABLE_S } from '../smcCalls/callSmc.js'
 import { createRelay } from '../createRelay.js'
-import { JSON_HEADERS, RelayError } from '../RelayError.js'
+import { JSON_HEADERS, unavailable } from '../RelayError.js'
 import { optionLabel } from '../config/envNames.js'
 import type { RelayServerOptions } from '../config/RelayServerOptions.js'
 import { RESOLVED } from '../config/ResolvedRelayOptions.js'
@@ -201,9 +200,7 @@ async function drain(server: Server, connections: Connections, timeoutMs: number
   const wait = (ms: number) =>
     Promise.race([closed, new Promise<void>((resolve) => timers.push(setTimeout(resolve, ms)))])
   await wait(timeoutMs - grace)
-  const stopping = new RelayError(503, 'ERR_RELAY_STOPPING', 'The relay is stopping; retry later', {
-    headers: { 'Retry-After': String(RETRY_AFTER_UNAVAILABLE_S) },
-  })
+  const stopping = unavailable('ERR_RELAY_STOPPING', 'The relay is stopping; retry later')
   for (const { response } of connections.open.values()) {
     if (response && !response.headersSent) {
       response

@@ -1,4 +1,4 @@
-import { RelayError } from '../RelayError.js'
+import { misconfigured, RelayError, unavailable } from '../RelayError.js'
 import type { ResolvedRelayOptions } from '../config/ResolvedRelayOptions.js'
 import type { RelayTarget } from '../gate/parseTarget.js'
 
@@ -12,22 +12,8 @@ export interface SmcAnswer {
   readonly retryAfterS: number | undefined
 }
 
-/** Seconds a browser is told to wait after SMC failed or did not answer, when SMC gave no hint. */
-export const RETRY_AFTER_UNAVAILABLE_S = 5
 /** Seconds to wait after an SMC 429 without `X-RateLimit-Reset` or `Retry-After`: SMC counts per minute. */
 export const RETRY_AFTER_RATE_LIMITED_S = 60
-/**
- * Seconds browsers wait while the relay's configuration is wrong (a refused key, an unknown list):
- * only the operator can fix it, and retrying sooner would only spend the budget.
- */
-export const RETRY_AFTER_MISCONFIGURED_S = 60
-
-/** Error codes of answers caused by the relay's configuration, not by SMC or the rows. */
-export const MISCONFIGURED = new Set([
-  'ERR_SMC_CREDENTIALS',
-  'ERR_SMC_REDIRECT',
-  'ERR_SMC_NOT_FOUND',
-])
 
 /** Thrown on `rateLimited` so the relay can stop spending its budget until SMC's window resets. */
 export class SmcRateLimitedError extends RelayError {
@@ -131,20 +117,6 @@ async function send(
     retryAfterS: seconds(response.headers.get('retry-after')),
   }
 }
-
-/** A retryable answer: 503 with `Retry-After`. */
-export const unavailable = (
-  code: string,
-  message: string,
-  retryAfterS = RETRY_AFTER_UNAVAILABLE_S,
-): RelayError =>
-  new RelayError(503, code, message, { headers: { 'Retry-After': String(retryAfterS) } })
-
-/** The relay's configuration is wrong: 502, and browsers keep their rows until it is fixed. */
-export const misconfigured = (code: string, message: string): RelayError =>
-  new RelayError(502, code, message, {
-    headers: { 'Retry-After': String(RETRY_AFTER_MISCONFIGURED_S) },
-  })
 
 /** Names of the system error codes a failed connection to SMC carries, by what went wrong. */
 const NETWORK_CAUSES: readonly [RegExp, string][] = [

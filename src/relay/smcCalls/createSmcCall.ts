@@ -6,8 +6,8 @@ import { budgetExhausted } from '../limits/budgetExhausted.js'
 import { MILLI_CALLS } from '../limits/createClientLimiter.js'
 import type { SharedLimits } from '../limits/createSharedLimits.js'
 import { createSlots } from '../limits/createSlots.js'
-import { RelayError } from '../RelayError.js'
-import { callSmc, SmcRateLimitedError, unavailable, type SmcAnswer } from './callSmc.js'
+import { RelayError, unavailable } from '../RelayError.js'
+import { callSmc, SmcRateLimitedError, type SmcAnswer } from './callSmc.js'
 import type { CallerSlice } from './createCoalescer.js'
 
 /** What isolating the refused callers of one merged call spent, and whom SMC refused alone. */
