@@ -1,6 +1,7 @@
 // Consent with Segment's real consent tools (docs/consent.md): a wrapper made with createWrapper,
 // a consent manager the test flips, the real analytics-next, and the wire as the server saw it.
 import { expect } from '@esm-bundle/chai'
+import sinon from 'sinon'
 import { createWrapper, type AnyAnalytics } from '@segment/analytics-consent-tools'
 import { PLUGIN_NAME, selligentPlugin, type SelligentPlugin } from '../../src/index.js'
 import {
@@ -161,7 +162,9 @@ describe('consent: opt-out, the wrapper’s blocking middleware', function () {
     const analytics = await loadWrapped('opt-out', cmp, [])
     // analytics-next replays the calls buffered before its load (the wrapper's
     // addDestinationMiddleware among them) in a task after it resolves: registered after that.
-    await sleep(50)
+    const added = sinon.spy(analytics, 'addDestinationMiddleware')
+    await until(() => added.called)
+    added.restore()
     const gated = selligentPlugin(allCalls(ns, ['Marketing']))
     // The control: without consentCategories, the same plugin registered as late is not blocked,
     // as analytics-next hands middleware only to the destinations present when it is added.
